@@ -1,0 +1,40 @@
+"""intake: secure intake for Älvsbyn kommun. Only `create_app` builds an app."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from flask import Flask
+
+
+def create_app(config: Mapping[str, Any] | None = None) -> Flask:
+    """Build the app: config, extensions, models, blueprints, CLI, error handlers."""
+    from intake import cli, errors, web
+    from intake import config as configuration
+    from intake.extensions import babel, csrf, db, limiter, login, mail, migrate
+
+    app = Flask(
+        __name__,
+        instance_path=configuration.instance_path_from_environment(),
+        instance_relative_config=True,
+        template_folder="../templates",
+        static_folder="static",
+    )
+    configuration.load_config(app, config)
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(web.MIGRATIONS))
+    mail.init_app(app)
+    csrf.init_app(app)
+    babel.init_app(app, locale_selector=web.select_locale)
+    login.init_app(app)
+    limiter.init_app(app)
+
+    from intake import models  # noqa: F401 - registers every table with the metadata
+    from intake.accounts import loader  # noqa: F401 - registers the user loader
+
+    web.register(app)
+    cli.register(app)
+    errors.register(app)
+    return app

@@ -1,0 +1,1 @@
+"""Staff accounts: users, roles, login with a second factor, inbox memberships."""

@@ -1,0 +1,149 @@
+"""`flask --app intake setup`: migrate, then create what a fresh installation needs.
+
+Idempotent: what exists is left alone, and a secret (recovery code, one-time password) is
+printed only when the thing it belongs to is created.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import sqlalchemy as sa
+from flask import current_app
+
+from intake import clock
+from intake.accounts.models import User
+from intake.crypto import keywrap, passwords, sealing
+from intake.extensions import db
+from intake.reports import choices as c
+from intake.reports.models import Inbox, RoutingRule
+
+DEFAULT_INBOXES = (
+    ("barn-och-unga", "Barn och unga", "barnochunga@alvsbyn.invalid", False),
+    ("vuxna", "Vuxna", "vuxna@alvsbyn.invalid", True),
+    ("medborgardialog", "Medborgardialog", "medborgardialog@alvsbyn.invalid", False),
+)
+DEFAULT_RULES = (
+    ("Barn till Barn och unga", c.CHILD, "barn-och-unga"),
+    ("Unga vuxna till Barn och unga", c.YOUNG_ADULT, "barn-och-unga"),
+    ("Vuxna till Vuxna", c.ADULT, "vuxna"),
+    ("Äldre till Vuxna", c.ELDERLY, "vuxna"),
+)
+FIRST_ADMIN = "admin@alvsbyn.invalid"
+
+
+@dataclass
+class SetupResult:
+    """What setup created, with the secrets to print once."""
+
+    recovery_codes: dict[str, str] = field(default_factory=dict)
+    admin_password: str | None = None
+    created: list[str] = field(default_factory=list)
+
+
+def argon2_cost() -> keywrap.Cost:
+    """The configured Argon2id cost for wrapping keys."""
+    cfg = current_app.config
+    return keywrap.Cost(
+        cfg["ARGON2_TIME_COST"], cfg["ARGON2_MEMORY_KIB"], cfg["ARGON2_PARALLELISM"]
+    )
+
+
+def inbox_recovery_aad(slug: str) -> bytes:
+    """What an inbox's recovery-wrapped private key is bound to."""
+    return f"intake:inbox-recovery:v1:{slug}".encode()
+
+
+def create_inbox(
+    slug: str, name: str, email: str | None, *, fallback: bool = False
+) -> tuple[Inbox, str]:
+    """A new inbox with its own key pair; returns it and its recovery code (shown once)."""
+    pair = sealing.generate_keypair()
+    code = keywrap.new_recovery_code()
+    inbox = Inbox(
+        slug=slug,
+        name=name,
+        notification_email=email,
+        public_key=pair.public,
+        recovery_wrapped_key=keywrap.wrap(
+            pair.private, code, aad=inbox_recovery_aad(slug), cost=argon2_cost()
+        ),
+        is_fallback=fallback,
+        created_at=clock.now(),
+    )
+    db.session.add(inbox)
+    return inbox, code
+
+
+def unlock_with_recovery_code(inbox: Inbox, code: str) -> bytes:
+    """The inbox's private key, from its recovery code; CryptoError if the code is wrong."""
+    return keywrap.unwrap(
+        inbox.recovery_wrapped_key, keywrap.normalise_code(code), aad=inbox_recovery_aad(inbox.slug)
+    )
+
+
+def _ensure_inboxes(result: SetupResult) -> dict[str, Inbox]:
+    existing = {i.slug: i for i in db.session.scalars(sa.select(Inbox))}
+    for slug, name, email, fallback in DEFAULT_INBOXES:
+        if slug not in existing:
+            inbox, code = create_inbox(slug, name, email, fallback=fallback)
+            existing[slug] = inbox
+            result.recovery_codes[name] = code
+            result.created.append(f"inbox {name}")
+    db.session.flush()
+    return existing
+
+
+def _ensure_rules(inboxes: dict[str, Inbox], result: SetupResult) -> None:
+    if db.session.scalar(sa.select(sa.func.count()).select_from(RoutingRule)):
+        return
+    for position, (name, subject, slug) in enumerate(DEFAULT_RULES, start=1):
+        db.session.add(
+            RoutingRule(
+                position=position, name=name, subject_type=subject, inbox_id=inboxes[slug].id
+            )
+        )
+    result.created.append("routing rules")
+
+
+def create_user(email: str, name: str, role: str, password: str) -> User:
+    """A staff user with an Argon2id password hash and a key pair wrapped by the password."""
+    pair = sealing.generate_keypair()
+    user = User(
+        email=email,
+        name=name,
+        role=role,
+        password_hash=passwords.hash_password(password),
+        public_key=pair.public,
+        wrapped_private_key=keywrap.wrap(
+            pair.private, password, aad=f"intake:user-key:v1:{email}".encode(), cost=argon2_cost()
+        ),
+        must_change_password=True,
+        created_at=clock.now(),
+    )
+    db.session.add(user)
+    return user
+
+
+def _ensure_admin(result: SetupResult) -> None:
+    if db.session.scalar(sa.select(User.id).where(User.role == "admin").limit(1)):
+        return
+    password = passwords.one_time_password()
+    create_user(FIRST_ADMIN, "Administratör", "admin", password)
+    result.admin_password = password
+    result.created.append(f"admin {FIRST_ADMIN}")
+
+
+def run_setup(
+    *, demo: bool = False, demo_hook: Callable[[SetupResult], None] | None = None
+) -> SetupResult:
+    """Create the default inboxes, routing rules and first admin if missing; commits."""
+    result = SetupResult()
+    inboxes = _ensure_inboxes(result)
+    _ensure_rules(inboxes, result)
+    _ensure_admin(result)
+    db.session.commit()
+    if demo and demo_hook is not None:
+        demo_hook(result)
+    return result

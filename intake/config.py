@@ -1,0 +1,146 @@
+"""Configuration: defaults -> instance/config.py -> INTAKE_* environment -> the test mapping.
+
+Only `create_app` calls `load_config`; nothing here runs at import time.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from flask import Flask
+
+from intake import secrets
+
+
+class ConfigError(RuntimeError):
+    """The service cannot start with this configuration."""
+
+
+DEFAULTS: dict[str, Any] = {
+    "SQLALCHEMY_DATABASE_URI": None,  # None = SQLite file in the instance folder
+    "SQLALCHEMY_ENGINE_OPTIONS": {},
+    "MAIL_SERVER": "127.0.0.1",
+    "MAIL_PORT": 8025,
+    "MAIL_DEFAULT_SENDER": "Älvsbyns kommun <noreply@alvsbyn.invalid>",
+    "MAIL_USE_TLS": False,
+    "MAIL_USE_SSL": False,
+    "MAIL_TIMEOUT": 10,
+    "RATELIMIT_STORAGE_URI": "memory://",
+    "RATELIMIT_HEADERS_ENABLED": False,
+    "RATELIMIT_SUBMIT": "20 per hour;5 per minute",
+    "RATELIMIT_STEP": "120 per minute",
+    "RATELIMIT_LOGIN": "10 per minute",
+    "BASE_URL": "http://127.0.0.1:5000",
+    "MAX_CONTENT_LENGTH": 512 * 1024,
+    "MAX_FORM_MEMORY_SIZE": 256 * 1024,
+    "WTF_CSRF_TIME_LIMIT": 3600,
+    "SESSION_COOKIE_HTTPONLY": True,
+    "SESSION_COOKIE_SAMESITE": "Lax",
+    "SESSION_COOKIE_NAME": "intake_session",
+    "PERMANENT_SESSION_LIFETIME": 2 * 3600,
+    "BABEL_DEFAULT_LOCALE": "sv",
+    "BABEL_DEFAULT_TIMEZONE": "Europe/Stockholm",
+    "LANGUAGES": ("sv", "en"),
+    "DRAFT_LIFETIME_SECONDS": 2 * 3600,
+    # Argon2id cost for keys derived from recovery codes and passwords.
+    "ARGON2_TIME_COST": 3,
+    "ARGON2_MEMORY_KIB": 64 * 1024,
+    "ARGON2_PARALLELISM": 1,
+    # What the start page tells residents; each installation sets its own.
+    "MUNICIPALITY": "Älvsbyns kommun",
+    "SOCIALTJANST_PHONE": "0929-170 00",
+    "SOCIALTJANST_HOURS": "måndag–fredag 08.00–16.30",
+    "SOCIALJOUR_PHONE": "0920-29 30 00",
+    "SOCIALJOUR_HOURS": "kvällar, nätter och helger",
+    "DPO_CONTACT": "dataskyddsombud@alvsbyn.se",
+    "OFFICE_OPENS": "08:00",
+    "OFFICE_CLOSES": "16:30",
+    "OUTBOX_MAX_ATTEMPTS": 12,
+    "OUTBOX_POLL_SECONDS": 2.0,
+    "TESTING": False,
+}
+
+# INTAKE_<NAME> environment variables and the config key each sets.
+ENVIRONMENT: dict[str, str] = {
+    "DATABASE_URL": "SQLALCHEMY_DATABASE_URI",
+    "SECRET_KEY": "SECRET_KEY",
+    "MAIL_SERVER": "MAIL_SERVER",
+    "MAIL_PORT": "MAIL_PORT",
+    "MAIL_SENDER": "MAIL_DEFAULT_SENDER",
+    "MAIL_USE_TLS": "MAIL_USE_TLS",
+    "MAIL_USERNAME": "MAIL_USERNAME",
+    "MAIL_PASSWORD": "MAIL_PASSWORD",
+    "RATELIMIT_STORAGE_URI": "RATELIMIT_STORAGE_URI",
+    "RATELIMIT_SUBMIT": "RATELIMIT_SUBMIT",
+    "BASE_URL": "BASE_URL",
+    "SESSION_COOKIE_SECURE": "SESSION_COOKIE_SECURE",
+}
+
+_INTEGERS = {"MAIL_PORT"}
+_BOOLEANS = {"MAIL_USE_TLS", "SESSION_COOKIE_SECURE"}
+
+
+def instance_path_from_environment() -> str | None:
+    """The instance folder named by INTAKE_INSTANCE_PATH, if any."""
+    value = os.environ.get("INTAKE_INSTANCE_PATH")
+    return str(Path(value).resolve()) if value else None
+
+
+def _from_environment(environ: Mapping[str, str]) -> dict[str, Any]:
+    values: dict[str, Any] = {}
+    for name, key in ENVIRONMENT.items():
+        raw = environ.get(f"INTAKE_{name}")
+        if raw is None or raw == "":
+            continue
+        if key in _INTEGERS:
+            values[key] = int(raw)
+        elif key in _BOOLEANS:
+            values[key] = raw.strip().lower() in {"1", "true", "yes", "on"}
+        else:
+            values[key] = raw
+    return values
+
+
+def load_config(app: Flask, overrides: Mapping[str, Any] | None) -> None:
+    """Fill app.config from the four layers and check that the secrets are there."""
+    app.config.from_mapping(DEFAULTS)
+    app.config.from_pyfile("config.py", silent=True)
+    app.config.update(_from_environment(os.environ))
+    if overrides:
+        app.config.update(overrides)
+
+    instance = Path(app.instance_path)
+    embedded = not app.config["SQLALCHEMY_DATABASE_URI"]
+    if embedded:
+        instance.mkdir(parents=True, exist_ok=True)
+        app.config["SQLALCHEMY_DATABASE_URI"] = f"sqlite:///{instance / 'intake.sqlite3'}"
+    if app.config["SQLALCHEMY_DATABASE_URI"].startswith("postgresql://"):
+        # psycopg 3 is the driver we ship.
+        app.config["SQLALCHEMY_DATABASE_URI"] = app.config["SQLALCHEMY_DATABASE_URI"].replace(
+            "postgresql://", "postgresql+psycopg://", 1
+        )
+    app.config.setdefault("SESSION_COOKIE_SECURE", app.config["BASE_URL"].startswith("https:"))
+
+    if app.config.get("SECRET_KEY") and app.config.get("APP_KEYS"):
+        return
+    # A first run on the embedded default creates the instance secrets itself; a production
+    # deployment (own database URL) must have run `flask --app intake setup` or been given
+    # INTAKE_SECRET_KEY, and refuses to start otherwise.
+    found = secrets.load(instance) if instance.exists() else None
+    if found is None and embedded and not app.config["TESTING"]:
+        found = secrets.create(instance)
+    if found is None:
+        if app.config["TESTING"]:
+            found = secrets.generate()
+        else:
+            raise ConfigError(
+                f"Hemligheterna saknas i {instance}/{secrets.FILENAME}. "
+                "Kör `python -m intake.secrets create` eller sätt INTAKE_SECRET_KEY."
+            )
+    app.config.setdefault("SECRET_KEY", found.secret_key)
+    if not app.config.get("SECRET_KEY"):
+        app.config["SECRET_KEY"] = found.secret_key
+    app.config.setdefault("APP_KEYS", found.app_keys)

@@ -1,0 +1,76 @@
+"""Key material wrapped under a key derived with Argon2id from a secret a person holds.
+
+Blob layout: version (1) | salt (16) | time cost (1) | memory KiB (4) | parallelism (1) | AEAD.
+The cost parameters travel with the blob, so they can be raised later without a migration.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+import struct
+from dataclasses import dataclass
+
+from argon2.low_level import Type, hash_secret_raw
+
+from intake.crypto import CryptoError, aead
+
+VERSION = 1
+SALT_LEN = 16
+_HEADER = struct.Struct(">B16sBIB")
+# Crockford's base32 without I, L, O, U: nothing to misread on a printed sheet.
+_ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
+
+
+@dataclass(frozen=True)
+class Cost:
+    """Argon2id cost parameters."""
+
+    time: int = 3
+    memory_kib: int = 64 * 1024
+    parallelism: int = 1
+
+
+def derive(secret: str, salt: bytes, cost: Cost) -> bytes:
+    """A 256-bit key from a secret with Argon2id."""
+    return hash_secret_raw(
+        secret.encode("utf-8"),
+        salt,
+        time_cost=cost.time,
+        memory_cost=cost.memory_kib,
+        parallelism=cost.parallelism,
+        hash_len=32,
+        type=Type.ID,
+    )
+
+
+def wrap(material: bytes, secret: str, *, aad: bytes, cost: Cost) -> bytes:
+    """Wrap key material under a key derived from secret."""
+    salt = os.urandom(SALT_LEN)
+    header = _HEADER.pack(VERSION, salt, cost.time, cost.memory_kib, cost.parallelism)
+    return header + aead.encrypt(derive(secret, salt, cost), material, aad=header + aad)
+
+
+def unwrap(blob: bytes, secret: str, *, aad: bytes) -> bytes:
+    """Unwrap key material; CryptoError on a wrong secret or a tampered blob."""
+    if len(blob) <= _HEADER.size:
+        raise CryptoError("not a wrapped key")
+    header = blob[: _HEADER.size]
+    version, salt, time_cost, memory, parallelism = _HEADER.unpack(header)
+    if version != VERSION:
+        raise CryptoError("unknown wrapping version")
+    key = derive(secret, salt, Cost(time_cost, memory, parallelism))
+    return aead.decrypt(key, blob[_HEADER.size :], aad=header + aad)
+
+
+def new_recovery_code(groups: int = 6, size: int = 5) -> str:
+    """A printable recovery code: 30 symbols of base32 (150 bits) in groups of five."""
+    symbols = "".join(secrets.choice(_ALPHABET) for _ in range(groups * size))
+    return "-".join(symbols[i : i + size] for i in range(0, len(symbols), size))
+
+
+def normalise_code(text: str) -> str:
+    """A typed code in canonical form: upper case, no spaces, confusable letters mapped."""
+    cleaned = "".join(ch for ch in text.upper() if ch.isalnum())
+    cleaned = cleaned.replace("O", "0").replace("I", "1").replace("L", "1")
+    return "-".join(cleaned[i : i + 5] for i in range(0, len(cleaned), 5))

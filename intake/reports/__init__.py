@@ -1,0 +1,1 @@
+"""Orosanmälan: a concern report about a child or adult to socialtjänsten."""

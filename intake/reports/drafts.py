@@ -1,0 +1,105 @@
+"""Drafts: a resident's answers between steps, never in plain text anywhere.
+
+The answers are encrypted (AES-256-GCM) under a random key that lives only in the resident's
+session cookie, next to a random draft token. The database keeps the ciphertext under a hash
+of the token, with an expiry; the cookie alone holds no answers, and the database alone cannot
+open a draft. Expired drafts are deleted by the worker, and ignored until then.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+import secrets
+from dataclasses import dataclass, field
+from datetime import timedelta
+from typing import Any
+
+import sqlalchemy as sa
+
+from intake import clock
+from intake.crypto import CryptoError, aead
+from intake.extensions import db
+from intake.reports.models import Draft
+
+
+@dataclass
+class DraftState:
+    """What the resident has answered so far, and which steps are done."""
+
+    answers: dict[str, Any] = field(default_factory=dict)
+    done: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class DraftHandle:
+    """What the cookie holds: the draft's token and its key, both random."""
+
+    token: str
+    key: bytes
+
+    def to_cookie(self) -> dict[str, str]:
+        """A JSON-safe form for the session."""
+        return {"t": self.token, "k": base64.urlsafe_b64encode(self.key).decode()}
+
+    @classmethod
+    def from_cookie(cls, value: Any) -> DraftHandle | None:
+        """Parse the session value; None if it is not a handle."""
+        try:
+            return cls(token=str(value["t"]), key=base64.urlsafe_b64decode(value["k"]))
+        except (KeyError, TypeError, ValueError):
+            return None
+
+
+def _token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def _aad(token_hash: str) -> bytes:
+    return f"intake:draft:v1:{token_hash}".encode()
+
+
+def new_handle() -> DraftHandle:
+    """A new random draft handle."""
+    return DraftHandle(token=secrets.token_urlsafe(24), key=aead.new_key())
+
+
+def load(handle: DraftHandle) -> DraftState | None:
+    """The draft's state, or None if it is gone, expired or cannot be opened."""
+    digest = _token_hash(handle.token)
+    draft = db.session.scalar(sa.select(Draft).where(Draft.token_hash == digest))
+    if draft is None or draft.expires_at <= clock.now():
+        return None
+    try:
+        data = json.loads(aead.decrypt(handle.key, draft.sealed, aad=_aad(digest)))
+    except (CryptoError, ValueError):
+        return None
+    return DraftState(answers=data["answers"], done=data["done"])
+
+
+def save(handle: DraftHandle, state: DraftState, *, lifetime: timedelta) -> None:
+    """Encrypt and store the draft, renewing its expiry; commits."""
+    digest = _token_hash(handle.token)
+    plaintext = json.dumps({"answers": state.answers, "done": state.done}).encode()
+    sealed = aead.encrypt(handle.key, plaintext, aad=_aad(digest))
+    draft = db.session.scalar(sa.select(Draft).where(Draft.token_hash == digest))
+    if draft is None:
+        draft = Draft(token_hash=digest, sealed=sealed, expires_at=clock.now() + lifetime)
+        db.session.add(draft)
+    else:
+        draft.sealed = sealed
+        draft.expires_at = clock.now() + lifetime
+    db.session.commit()
+
+
+def discard(handle: DraftHandle) -> None:
+    """Delete the draft (in the caller's transaction)."""
+    db.session.execute(sa.delete(Draft).where(Draft.token_hash == _token_hash(handle.token)))
+
+
+def purge_expired() -> int:
+    """Delete every expired draft; return how many went."""
+    result = db.session.execute(sa.delete(Draft).where(Draft.expires_at <= clock.now()))
+    db.session.commit()
+    return int(result.rowcount)  # type: ignore[attr-defined]

@@ -1,0 +1,77 @@
+"""Inboxes, routing rules, reports and the drafts of reports in progress."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import ForeignKey, LargeBinary, String, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from intake.extensions import db
+from intake.models_base import UTCDateTime
+
+
+class Inbox(db.Model):  # type: ignore[name-defined]
+    """A receiving unit of socialtjänsten, with its own key pair."""
+
+    __tablename__ = "inbox"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    slug: Mapped[str] = mapped_column(String(40), unique=True)
+    name: Mapped[str] = mapped_column(String(120), unique=True)
+    notification_email: Mapped[str | None] = mapped_column(String(254))
+    public_key: Mapped[bytes] = mapped_column(LargeBinary)
+    # The private key, wrapped under an Argon2id key from the recovery code printed at setup.
+    recovery_wrapped_key: Mapped[bytes] = mapped_column(LargeBinary)
+    is_fallback: Mapped[bool] = mapped_column(default=False)
+    retention_days: Mapped[int] = mapped_column(default=30)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class RoutingRule(db.Model):  # type: ignore[name-defined]
+    """If a report matches every condition set here, it goes to the inbox. First match wins."""
+
+    __tablename__ = "routing_rule"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    position: Mapped[int] = mapped_column(index=True)
+    name: Mapped[str] = mapped_column(String(120))
+    subject_type: Mapped[str | None] = mapped_column(String(20))
+    reporter_type: Mapped[str | None] = mapped_column(String(20))
+    inbox_id: Mapped[int] = mapped_column(ForeignKey("inbox.id"))
+
+    inbox: Mapped[Inbox] = relationship()
+
+
+class Report(db.Model):  # type: ignore[name-defined]
+    """A received orosanmälan. Only what handling needs is plain; the rest is sealed."""
+
+    __tablename__ = "report"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    reference: Mapped[str] = mapped_column(String(20), unique=True)
+    inbox_id: Mapped[int] = mapped_column(ForeignKey("inbox.id"), index=True)
+    routing_rule_id: Mapped[int | None] = mapped_column(
+        ForeignKey("routing_rule.id", ondelete="SET NULL")
+    )
+    received_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
+    status: Mapped[str] = mapped_column(String(20), default="received")
+    acute: Mapped[bool] = mapped_column(default=False)
+    schema_version: Mapped[int] = mapped_column(default=1)
+    sealed: Mapped[bytes | None] = mapped_column(LargeBinary)
+
+    inbox: Mapped[Inbox] = relationship()
+    routing_rule: Mapped[RoutingRule | None] = relationship()
+
+
+class Draft(db.Model):  # type: ignore[name-defined]
+    """Answers in progress, encrypted under a key that only the resident's cookie holds."""
+
+    __tablename__ = "draft"
+    __table_args__ = (UniqueConstraint("token_hash"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    # A hash of the draft's id token, so a database copy cannot be matched to cookies.
+    token_hash: Mapped[str] = mapped_column(String(64))
+    sealed: Mapped[bytes] = mapped_column(LargeBinary)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)

@@ -1,0 +1,91 @@
+"""Receiving a report: route, seal, and store it with its notification in one transaction."""
+
+from __future__ import annotations
+
+import json
+import secrets
+import uuid
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from intake import clock, outbox
+from intake.crypto import sealing
+from intake.extensions import db
+from intake.reports import choices as c
+from intake.reports.journey import SCHEMA_VERSION
+from intake.reports.models import Inbox, Report
+from intake.reports.routing import route
+
+# No 0/O, 1/I/L: a reference is read aloud on the phone.
+_REFERENCE_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
+
+
+@dataclass(frozen=True)
+class Receipt:
+    """What the resident is shown after sending: no content."""
+
+    reference: str
+    received_at: datetime
+    acute: bool
+
+
+def report_context(report_id: str, inbox_id: int, schema_version: int) -> bytes:
+    """What a report's ciphertext is bound to, so it cannot be moved to another row."""
+    return f"intake:report:v{schema_version}:{report_id}:inbox:{inbox_id}".encode()
+
+
+def new_reference(year: int) -> str:
+    """A random, unguessable reference such as 2026-K7QH-3XMP."""
+    symbols = "".join(secrets.choice(_REFERENCE_ALPHABET) for _ in range(8))
+    return f"{year}-{symbols[:4]}-{symbols[4:]}"
+
+
+def seal_answers(answers: dict[str, Any], *, report_id: str, inbox: Inbox, version: int) -> bytes:
+    """The answers sealed to the inbox's public key, bound to the report."""
+    plaintext = json.dumps({"answers": answers}, ensure_ascii=False).encode()
+    return sealing.seal(
+        plaintext, inbox.public_key, context=report_context(report_id, inbox.id, version)
+    )
+
+
+def open_answers(report: Report, inbox_private_key: bytes) -> dict[str, Any]:
+    """The answers of a report, opened with its inbox's private key."""
+    assert report.sealed is not None
+    plaintext = sealing.open_sealed(
+        report.sealed,
+        inbox_private_key,
+        context=report_context(report.id, report.inbox_id, report.schema_version),
+    )
+    answers: dict[str, Any] = json.loads(plaintext)["answers"]
+    return answers
+
+
+def submit(answers: dict[str, Any], *, base_url: str) -> Receipt:
+    """Route, seal and store a complete report and its notification; commits once."""
+    received_at = clock.now().replace(second=0, microsecond=0)
+    target = route(answers)
+    inbox = db.session.get(Inbox, target.inbox_id)
+    assert inbox is not None
+    report_id = str(uuid.uuid4())
+    acute = answers.get("acute_danger") == c.YES
+    report = Report(
+        id=report_id,
+        reference=new_reference(clock.local_date(received_at).year),
+        inbox_id=inbox.id,
+        routing_rule_id=target.rule_id,
+        received_at=received_at,
+        status="received",
+        acute=acute,
+        schema_version=SCHEMA_VERSION,
+        sealed=seal_answers(answers, report_id=report_id, inbox=inbox, version=SCHEMA_VERSION),
+    )
+    db.session.add(report)
+    if inbox.notification_email:
+        outbox.enqueue(
+            "new_report",
+            inbox.notification_email,
+            {"inbox": inbox.name, "acute": acute, "login_url": f"{base_url}/personal/"},
+        )
+    db.session.commit()
+    return Receipt(reference=report.reference, received_at=received_at, acute=acute)

@@ -1,0 +1,167 @@
+"""The resident's orosanmälan journey at /orosanmalan (works without JavaScript)."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
+from flask_babel import gettext as _
+from werkzeug.wrappers import Response
+
+from intake.extensions import db, limiter
+from intake.reports import drafts, journey, service
+from intake.reports.forms import CheckForm
+
+bp = Blueprint("reports", __name__, url_prefix="/orosanmalan")
+DRAFT_KEY = "draft"
+
+
+def _lifetime() -> timedelta:
+    return timedelta(seconds=current_app.config["DRAFT_LIFETIME_SECONDS"])
+
+
+def _current() -> tuple[drafts.DraftHandle, drafts.DraftState]:
+    """This resident's draft handle and state; a fresh empty one if none."""
+    handle = drafts.DraftHandle.from_cookie(session.get(DRAFT_KEY))
+    state = drafts.load(handle) if handle else None
+    if handle is None or state is None:
+        return drafts.new_handle(), drafts.DraftState()
+    return handle, state
+
+
+def _remember(handle: drafts.DraftHandle, state: drafts.DraftState) -> None:
+    drafts.save(handle, state, lifetime=_lifetime())
+    session[DRAFT_KEY] = handle.to_cookie()
+    session.permanent = True
+
+
+def _step_limit() -> str:
+    return str(current_app.config["RATELIMIT_STEP"])
+
+
+def _submit_limit() -> str:
+    return str(current_app.config["RATELIMIT_SUBMIT"])
+
+
+@bp.get("/")
+def start() -> str:
+    """Before you start: acute help, office hours, anonymity, partsinsyn, one person per report."""
+    return render_template("reports/start.html", first=journey.STEPS[0])
+
+
+@bp.route("/<slug>", methods=["GET", "POST"])
+@limiter.limit(_step_limit, methods=["POST"])
+def step(slug: str) -> str | Response:
+    """One page of questions; valid answers are kept in the encrypted draft."""
+    current = journey.BY_SLUG.get(slug)
+    if current is None:
+        abort(404)
+    handle, state = _current()
+    if not current.applies(state.answers):
+        return redirect(url_for(".check"))
+    missing = journey.first_missing(state.answers, state.done)
+    earlier = [s.slug for s in journey.applicable(state.answers)]
+    if missing is not None and earlier.index(missing.slug) < earlier.index(current.slug):
+        return redirect(url_for(".step", slug=missing.slug))
+    if request.method == "GET":
+        form = journey.bind(current, state.answers)
+        return _render_step(current, form, state, validated=False)
+    form = journey.bind(current, state.answers, request.form)
+    if not form.validate():
+        return _render_step(current, form, state, validated=True)
+    kept = {k: v for k, v in state.answers.items() if k not in form._fields}
+    state.answers = journey.prune({**kept, **journey.answers_of(form)})
+    state.done = [s for s in state.done if s != current.slug] + [current.slug]
+    _remember(handle, state)
+    following = journey.next_step(current.slug, state.answers)
+    if request.args.get("granska") or following is None:
+        missing = journey.first_missing(state.answers, state.done)
+        if missing is not None:
+            return redirect(url_for(".step", slug=missing.slug))
+        return redirect(url_for(".check"))
+    return redirect(url_for(".step", slug=following.slug))
+
+
+def _render_step(
+    current: journey.Step, form: object, state: drafts.DraftState, *, validated: bool
+) -> str:
+    steps = journey.applicable({**state.answers, **getattr(form, "data", {})})
+    number = next((i for i, s in enumerate(steps, 1) if s.slug == current.slug), 1)
+    return render_template(
+        f"reports/step_{current.slug.replace('-', '_')}.html",
+        form=form,
+        step=current,
+        number=number,
+        total=len(steps),
+        validated=validated,
+        answers=state.answers,
+        back=_previous(current, state),
+    )
+
+
+def _previous(current: journey.Step, state: drafts.DraftState) -> str:
+    steps = journey.applicable(state.answers)
+    slugs = [s.slug for s in steps]
+    if current.slug in slugs and slugs.index(current.slug) > 0:
+        return url_for(".step", slug=slugs[slugs.index(current.slug) - 1])
+    return url_for(".start")
+
+
+@bp.route("/granska", methods=["GET", "POST"])
+@limiter.limit(_submit_limit, methods=["POST"])
+def check() -> str | Response:
+    """Check your answers, then send: validated again, routed, sealed, stored, notified."""
+    handle, state = _current()
+    missing = journey.first_missing(state.answers, state.done) or journey.incomplete(state.answers)
+    if missing is not None:
+        if state.answers:
+            flash(_("Några svar saknas eller behöver ändras innan du kan skicka."), "error")
+        return redirect(url_for(".step", slug=missing.slug))
+    form = CheckForm()
+    if request.method == "GET" or not form.validate() or form.website.data:
+        if form.website.data:
+            form.website.errors = [_("Något gick fel. Försök skicka igen.")]
+        return render_template(
+            "reports/check.html", form=form, sections=journey.summary(state.answers)
+        )
+    receipt = service.submit(state.answers, base_url=current_app.config["BASE_URL"])
+    drafts.discard(handle)
+    db.session.commit()
+    session.pop(DRAFT_KEY, None)
+    session["receipt"] = {
+        "reference": receipt.reference,
+        "received_at": receipt.received_at.isoformat(),
+        "acute": receipt.acute,
+    }
+    return redirect(url_for(".receipt"), code=303)
+
+
+@bp.get("/kvitto")
+def receipt() -> str | Response:
+    """The confirmation: reference and time received, no content, and the acute advice."""
+    shown = session.get("receipt")
+    if not shown:
+        return redirect(url_for(".start"))
+    return render_template("reports/receipt.html", receipt=shown)
+
+
+@bp.post("/avbryt")
+def discard() -> Response:
+    """Throw the draft away on purpose."""
+    handle = drafts.DraftHandle.from_cookie(session.get(DRAFT_KEY))
+    if handle is not None:
+        drafts.discard(handle)
+        db.session.commit()
+    session.pop(DRAFT_KEY, None)
+    flash(_("Dina svar är raderade."), "info")
+    return redirect(url_for(".start"))

@@ -1,0 +1,131 @@
+"""What every page shares: blueprints, language, security headers, template helpers."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from pathlib import Path
+from urllib.parse import urlsplit
+
+from flask import (
+    Blueprint,
+    Flask,
+    current_app,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
+from flask_babel import format_datetime, get_locale
+from werkzeug.wrappers import Response
+
+from intake import clock, database
+
+MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations"
+
+CSP = "; ".join(
+    [
+        "default-src 'self'",
+        "script-src 'self'",
+        "style-src 'self'",
+        "img-src 'self' data:",
+        "font-src 'self'",
+        "connect-src 'self'",
+        "form-action 'self'",
+        "frame-ancestors 'none'",
+        "base-uri 'none'",
+        "object-src 'none'",
+    ]
+)
+
+site = Blueprint("site", __name__)
+
+
+@site.get("/")
+def home() -> str:
+    """The front page: what residents can do here."""
+    return render_template("home.html")
+
+
+@site.get("/sprak/<code>")
+def language(code: str) -> Response:
+    """Switch the language and go back to the page the resident came from."""
+    if code in current_app.config["LANGUAGES"]:
+        session["lang"] = code
+    target = request.args.get("next", "/")
+    parts = urlsplit(target)
+    # Only paths on this site: never an open redirect.
+    if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
+        target = url_for("site.home")
+    return redirect(target)
+
+
+@site.get("/lamna")
+def leave() -> Response:
+    """Quick exit: forget this browser's session, then show a neutral site."""
+    session.clear()
+    response = redirect("https://www.smhi.se/")
+    response.headers["Clear-Site-Data"] = '"cache", "cookies", "storage"'
+    return response
+
+
+@site.get("/tillganglighet")
+def accessibility() -> str:
+    """The accessibility statement (tillgänglighetsredogörelse, DOS-lagen)."""
+    return render_template("accessibility.html")
+
+
+@site.get("/personuppgifter")
+def privacy() -> str:
+    """How personal data is handled."""
+    return render_template("privacy.html")
+
+
+def select_locale() -> str:
+    """The resident's chosen language, Swedish by default."""
+    chosen = session.get("lang")
+    languages = current_app.config["LANGUAGES"]
+    return str(chosen) if chosen in languages else str(languages[0])
+
+
+def _security_headers(response: Response) -> Response:
+    response.headers["Content-Security-Policy"] = CSP
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    response.headers["Referrer-Policy"] = "no-referrer"
+    response.headers["X-Frame-Options"] = "DENY"
+    response.headers["Cross-Origin-Opener-Policy"] = "same-origin"
+    response.headers["Permissions-Policy"] = "camera=(), microphone=(), geolocation=()"
+    if request.endpoint != "static":
+        # Answers may be on any page: never keep a copy in a shared or back-button cache.
+        response.headers["Cache-Control"] = "no-store"
+    if current_app.config.get("SESSION_COOKIE_SECURE"):
+        response.headers["Strict-Transport-Security"] = "max-age=31536000"
+    return response
+
+
+def _local_time(moment: datetime | str, fmt: str = "d MMMM y 'kl.' HH:mm") -> str:
+    if isinstance(moment, str):
+        moment = datetime.fromisoformat(moment)
+    return str(format_datetime(moment.astimezone(clock.STOCKHOLM), fmt))
+
+
+def _language_links() -> list[dict[str, str]]:
+    here = request.full_path.rstrip("?") if request else "/"
+    names = {"sv": "Svenska", "en": "English"}
+    return [
+        {"code": code, "name": names[code], "url": url_for("site.language", code=code, next=here)}
+        for code in current_app.config["LANGUAGES"]
+    ]
+
+
+def register(app: Flask) -> None:
+    """Blueprints, language helpers and headers."""
+    from intake.reports.views import bp as reports
+
+    database.configure(app)
+    app.register_blueprint(site)
+    app.register_blueprint(reports)
+    app.after_request(_security_headers)
+    app.jinja_env.filters["local_time"] = _local_time
+    app.jinja_env.globals["language_links"] = _language_links
+    app.jinja_env.globals["current_locale"] = lambda: str(get_locale())
