@@ -32,7 +32,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     limiter.init_app(app)
 
     from intake import models  # noqa: F401 - registers every table with the metadata
-    from intake.accounts import loader  # noqa: F401 - registers the user loader
+    from intake.accounts import guard  # noqa: F401 - registers the session loaders
 
     web.register(app)
     cli.register(app)

@@ -14,7 +14,7 @@ from flask import current_app
 
 from intake import clock
 from intake.accounts.models import User
-from intake.crypto import keywrap, passwords, sealing
+from intake.crypto import custody, keywrap, passwords, sealing
 from intake.extensions import db
 from intake.reports import choices as c
 from intake.reports.models import Inbox, RoutingRule
@@ -50,44 +50,48 @@ def argon2_cost() -> keywrap.Cost:
     )
 
 
-def inbox_recovery_aad(slug: str) -> bytes:
-    """What an inbox's recovery-wrapped private key is bound to."""
-    return f"intake:inbox-recovery:v1:{slug}".encode()
-
-
 def create_inbox(
-    slug: str, name: str, email: str | None, *, fallback: bool = False
-) -> tuple[Inbox, str]:
-    """A new inbox with its own key pair; returns it and its recovery code (shown once)."""
+    slug: str, name: str, email: str | None, *, link_key: bytes, fallback: bool = False
+) -> tuple[Inbox, custody.InboxSecret, str]:
+    """A new inbox with its own key pair; returns it, its secret and its recovery code."""
     pair = sealing.generate_keypair()
+    secret = custody.InboxSecret(private=pair.private, link_key=link_key)
     code = keywrap.new_recovery_code()
     inbox = Inbox(
         slug=slug,
         name=name,
         notification_email=email,
         public_key=pair.public,
-        recovery_wrapped_key=keywrap.wrap(
-            pair.private, code, aad=inbox_recovery_aad(slug), cost=argon2_cost()
+        recovery_wrapped_key=custody.wrap_with_recovery_code(
+            secret, code, slug=slug, cost=argon2_cost()
         ),
         is_fallback=fallback,
         created_at=clock.now(),
     )
     db.session.add(inbox)
-    return inbox, code
+    return inbox, secret, code
+
+
+def recover_inbox_secret(inbox: Inbox, code: str) -> custody.InboxSecret:
+    """The inbox secret from its recovery code; CryptoError if the code is wrong."""
+    return custody.unwrap_with_recovery_code(inbox.recovery_wrapped_key, code, slug=inbox.slug)
 
 
 def unlock_with_recovery_code(inbox: Inbox, code: str) -> bytes:
     """The inbox's private key, from its recovery code; CryptoError if the code is wrong."""
-    return keywrap.unwrap(
-        inbox.recovery_wrapped_key, keywrap.normalise_code(code), aad=inbox_recovery_aad(inbox.slug)
-    )
+    return recover_inbox_secret(inbox, code).private
 
 
 def _ensure_inboxes(result: SetupResult) -> dict[str, Inbox]:
     existing = {i.slug: i for i in db.session.scalars(sa.select(Inbox))}
+    # One linking key for the default inboxes, so earlier reports about a person can be found
+    # across them (intake.reports.linking).
+    link_key = custody.new_link_key()
     for slug, name, email, fallback in DEFAULT_INBOXES:
         if slug not in existing:
-            inbox, code = create_inbox(slug, name, email, fallback=fallback)
+            inbox, _secret, code = create_inbox(
+                slug, name, email, link_key=link_key, fallback=fallback
+            )
             existing[slug] = inbox
             result.recovery_codes[name] = code
             result.created.append(f"inbox {name}")
@@ -109,21 +113,27 @@ def _ensure_rules(inboxes: dict[str, Inbox], result: SetupResult) -> None:
 
 def create_user(email: str, name: str, role: str, password: str) -> User:
     """A staff user with an Argon2id password hash and a key pair wrapped by the password."""
-    pair = sealing.generate_keypair()
     user = User(
-        email=email,
+        email=email.strip().lower(),
         name=name,
         role=role,
         password_hash=passwords.hash_password(password),
-        public_key=pair.public,
-        wrapped_private_key=keywrap.wrap(
-            pair.private, password, aad=f"intake:user-key:v1:{email}".encode(), cost=argon2_cost()
-        ),
         must_change_password=True,
         created_at=clock.now(),
     )
     db.session.add(user)
+    db.session.flush()  # the id binds the wrapped key to this user
+    give_new_keypair(user, password)
     return user
+
+
+def give_new_keypair(user: User, password: str) -> None:
+    """A fresh key pair for the user, wrapped under the password (memberships must be regranted)."""
+    pair = sealing.generate_keypair()
+    user.public_key = pair.public
+    user.wrapped_private_key = custody.wrap_user_key(
+        pair.private, password, user_id=user.id, cost=argon2_cost()
+    )
 
 
 def _ensure_admin(result: SetupResult) -> None:

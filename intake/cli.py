@@ -7,11 +7,15 @@ from flask import Flask
 from flask.cli import AppGroup
 from flask_migrate import upgrade
 
-from intake import bootstrap, demo, outbox
-from intake.reports import drafts
+from intake import audit, bootstrap, clock, demo, jobs, outbox
+from intake.extensions import db
+from intake.reports import drafts, retention
 
 outbox_cli = AppGroup("outbox", help="Deliver queued e-mail.")
 drafts_cli = AppGroup("drafts", help="Drafts of reports in progress.")
+audit_cli = AppGroup("audit", help="The hash-chained audit trail.")
+retention_cli = AppGroup("retention", help="Retention (gallring) of report content.")
+jobs_cli = AppGroup("jobs", help="Scheduled work.")
 
 
 @click.command("setup")
@@ -47,8 +51,41 @@ def drafts_purge() -> None:
     click.echo(f"{drafts.purge_expired()} utgångna utkast raderade.")
 
 
+@audit_cli.command("verify")
+def audit_verify() -> None:
+    """Check the chain; exit 1 if any row was altered, removed or reordered."""
+    verdict = audit.verify()
+    if verdict.ok:
+        click.echo(f"Granskningsloggen är hel: {verdict.checked} rader kontrollerade.")
+        return
+    click.echo(f"Granskningsloggen är BRUTEN: {verdict.problem}", err=True)
+    raise SystemExit(1)
+
+
+@retention_cli.command("purge")
+@click.option("--dry-run", is_flag=True, help="Show what would be purged; change nothing.")
+def retention_purge(dry_run: bool) -> None:
+    """Purge report content whose retention period after registration is over."""
+    today = clock.local_date(clock.now())
+    items = retention.due(today=today) if dry_run else retention.purge(today=today)
+    verb = "skulle gallras" if dry_run else "gallrade"
+    for item in items:
+        click.echo(
+            f"{item.reference}  {item.inbox}  "
+            f"registrerad {item.registered_on}  gallras {item.purge_on}"
+        )
+    click.echo(f"{len(items)} anmälningar {verb}.")
+    db.session.rollback()
+
+
+@jobs_cli.command("run")
+def jobs_run() -> None:
+    """Run the scheduled jobs once (what the worker does every round)."""
+    jobs.run_due()
+    click.echo("Klart.")
+
+
 def register(app: Flask) -> None:
     """Attach the commands."""
-    app.cli.add_command(setup_command)
-    app.cli.add_command(outbox_cli)
-    app.cli.add_command(drafts_cli)
+    for command in (setup_command, outbox_cli, drafts_cli, audit_cli, retention_cli, jobs_cli):
+        app.cli.add_command(command)

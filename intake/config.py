@@ -33,6 +33,7 @@ DEFAULTS: dict[str, Any] = {
     "RATELIMIT_SUBMIT": "20 per hour;5 per minute",
     "RATELIMIT_STEP": "120 per minute",
     "RATELIMIT_LOGIN": "10 per minute",
+    "RATELIMIT_FOLLOWUP": "10 per hour",
     "BASE_URL": "http://127.0.0.1:5000",
     "MAX_CONTENT_LENGTH": 512 * 1024,
     "MAX_FORM_MEMORY_SIZE": 256 * 1024,
@@ -49,6 +50,9 @@ DEFAULTS: dict[str, Any] = {
     "ARGON2_TIME_COST": 3,
     "ARGON2_MEMORY_KIB": 64 * 1024,
     "ARGON2_PARALLELISM": 1,
+    # Follow-up codes are random (120 bits); OWASP's minimum Argon2id profile is plenty.
+    "FOLLOWUP_ARGON2_TIME_COST": 2,
+    "FOLLOWUP_ARGON2_MEMORY_KIB": 19 * 1024,
     # What the start page tells residents; each installation sets its own.
     "MUNICIPALITY": "Älvsbyns kommun",
     "SOCIALTJANST_PHONE": "0929-170 00",
@@ -58,9 +62,14 @@ DEFAULTS: dict[str, Any] = {
     "DPO_CONTACT": "dataskyddsombud@alvsbyn.se",
     "OFFICE_OPENS": "08:00",
     "OFFICE_CLOSES": "16:30",
+    "STAFF_IDLE_MINUTES": 30,
+    "STAFF_ABSOLUTE_HOURS": 10,
     "OUTBOX_MAX_ATTEMPTS": 12,
     "OUTBOX_POLL_SECONDS": 2.0,
     "TESTING": False,
+    # None = follow BASE_URL (https: means Secure). Flask's own default is False, so a
+    # setdefault after layering would never fire.
+    "SESSION_COOKIE_SECURE": None,
 }
 
 # INTAKE_<NAME> environment variables and the config key each sets.
@@ -122,7 +131,8 @@ def load_config(app: Flask, overrides: Mapping[str, Any] | None) -> None:
         app.config["SQLALCHEMY_DATABASE_URI"] = app.config["SQLALCHEMY_DATABASE_URI"].replace(
             "postgresql://", "postgresql+psycopg://", 1
         )
-    app.config.setdefault("SESSION_COOKIE_SECURE", app.config["BASE_URL"].startswith("https:"))
+    if app.config["SESSION_COOKIE_SECURE"] is None:
+        app.config["SESSION_COOKIE_SECURE"] = app.config["BASE_URL"].startswith("https:")
 
     if app.config.get("SECRET_KEY") and app.config.get("APP_KEYS"):
         return

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 
-from flask import Flask, render_template, request
+from flask import Flask, current_app, render_template, request
 from flask_wtf.csrf import CSRFError, generate_csrf
 from werkzeug.exceptions import HTTPException
 
@@ -36,6 +36,8 @@ def _http_error(error: HTTPException) -> tuple[str, int]:
 
 
 def _unexpected(error: Exception) -> tuple[str, int]:
+    if current_app.testing:
+        raise error  # tests see the real traceback; production shows the 500 page
     # The type and the route only: never the request's form, which may hold a report.
     log.error("unhandled %s on %s %s", type(error).__name__, request.method, request.path)
     return render_template("errors/500.html"), 500

@@ -1,7 +1,23 @@
 """Imports every domain's models so the metadata (and Alembic) sees all tables."""
 
-from intake.accounts.models import User
+from intake.accounts.models import BackupCode, Membership, StaffSession, User
+from intake.audit import AuditEvent, AuditHead
+from intake.jobs import JobRun
 from intake.outbox import OutboxMessage
-from intake.reports.models import Draft, Inbox, Report, RoutingRule
+from intake.reports.models import Draft, Inbox, Report, ReportMessage, RoutingRule
 
-__all__ = ["Draft", "Inbox", "OutboxMessage", "Report", "RoutingRule", "User"]
+__all__ = [
+    "AuditEvent",
+    "AuditHead",
+    "BackupCode",
+    "Draft",
+    "Inbox",
+    "JobRun",
+    "Membership",
+    "OutboxMessage",
+    "Report",
+    "ReportMessage",
+    "RoutingRule",
+    "StaffSession",
+    "User",
+]

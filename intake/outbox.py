@@ -182,7 +182,7 @@ class _Stop:
 
 def work(*, once: bool = False, poll_seconds: float | None = None) -> int:
     """Run the worker: deliver mail and the scheduled jobs; `once` drains and returns."""
-    from intake import jobs  # the jobs import the domains; the outbox must not at import
+    from intake import jobs  # jobs import the domains, which import the outbox
 
     stop = _Stop()
     signal.signal(signal.SIGTERM, stop)

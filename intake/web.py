@@ -120,11 +120,15 @@ def _language_links() -> list[dict[str, str]]:
 
 def register(app: Flask) -> None:
     """Blueprints, language helpers and headers."""
+    from intake.accounts.admin_views import bp as admin
+    from intake.accounts.views import bp as staff_auth
+    from intake.reports.followup_views import bp as followup
+    from intake.reports.staff_views import bp as staff
     from intake.reports.views import bp as reports
 
     database.configure(app)
-    app.register_blueprint(site)
-    app.register_blueprint(reports)
+    for blueprint in (site, reports, followup, staff_auth, staff, admin):
+        app.register_blueprint(blueprint)
     app.after_request(_security_headers)
     app.jinja_env.filters["local_time"] = _local_time
     app.jinja_env.globals["language_links"] = _language_links

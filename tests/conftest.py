@@ -28,7 +28,13 @@ from flask_migrate import upgrade
 from intake import create_app
 from intake.extensions import db
 
-FAST_ARGON2 = {"ARGON2_TIME_COST": 1, "ARGON2_MEMORY_KIB": 8, "ARGON2_PARALLELISM": 1}
+FAST_ARGON2 = {
+    "ARGON2_TIME_COST": 1,
+    "ARGON2_MEMORY_KIB": 8,
+    "ARGON2_PARALLELISM": 1,
+    "FOLLOWUP_ARGON2_TIME_COST": 1,
+    "FOLLOWUP_ARGON2_MEMORY_KIB": 8,
+}
 POSTGRES = os.environ.get("INTAKE_DATABASE_URL", "").startswith("postgresql")
 
 
@@ -224,3 +230,16 @@ class LiveServer:
     def __exit__(self, *exc: object) -> None:
         self._server.shutdown()
         self._thread.join(timeout=5)
+
+
+@pytest.fixture
+def installation(make_app: Any) -> Any:
+    """An app (CSRF off) after setup, keeping the recovery codes setup printed."""
+    from intake import bootstrap
+
+    from .staff_helpers import Installation
+
+    application: Flask = make_app(WTF_CSRF_ENABLED=False)
+    with application.app_context():
+        result = bootstrap.run_setup()
+    return Installation(app=application, recovery_codes=result.recovery_codes)

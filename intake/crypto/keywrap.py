@@ -11,6 +11,7 @@ import secrets
 import struct
 from dataclasses import dataclass
 
+from argon2.exceptions import HashingError
 from argon2.low_level import Type, hash_secret_raw
 
 from intake.crypto import CryptoError, aead
@@ -59,7 +60,11 @@ def unwrap(blob: bytes, secret: str, *, aad: bytes) -> bytes:
     version, salt, time_cost, memory, parallelism = _HEADER.unpack(header)
     if version != VERSION:
         raise CryptoError("unknown wrapping version")
-    key = derive(secret, salt, Cost(time_cost, memory, parallelism))
+    try:
+        key = derive(secret, salt, Cost(time_cost, memory, parallelism))
+    except HashingError as error:
+        # Cost fields Argon2 refuses (zero time or lanes, too little memory): tampered.
+        raise CryptoError("wrapped key has impossible cost parameters") from error
     return aead.decrypt(key, blob[_HEADER.size :], aad=header + aad)
 
 

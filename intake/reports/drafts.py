@@ -30,6 +30,8 @@ class DraftState:
 
     answers: dict[str, Any] = field(default_factory=dict)
     done: list[str] = field(default_factory=list)
+    # After sending: the receipt to show (reference, time, the follow-up code once).
+    receipt: dict[str, Any] | None = None
 
 
 @dataclass(frozen=True)
@@ -75,13 +77,15 @@ def load(handle: DraftHandle) -> DraftState | None:
         data = json.loads(aead.decrypt(handle.key, draft.sealed, aad=_aad(digest)))
     except (CryptoError, ValueError):
         return None
-    return DraftState(answers=data["answers"], done=data["done"])
+    return DraftState(answers=data["answers"], done=data["done"], receipt=data.get("receipt"))
 
 
 def save(handle: DraftHandle, state: DraftState, *, lifetime: timedelta) -> None:
     """Encrypt and store the draft, renewing its expiry; commits."""
     digest = _token_hash(handle.token)
-    plaintext = json.dumps({"answers": state.answers, "done": state.done}).encode()
+    plaintext = json.dumps(
+        {"answers": state.answers, "done": state.done, "receipt": state.receipt}
+    ).encode()
     sealed = aead.encrypt(handle.key, plaintext, aad=_aad(digest))
     draft = db.session.scalar(sa.select(Draft).where(Draft.token_hash == digest))
     if draft is None:

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 
-from sqlalchemy import ForeignKey, LargeBinary, String, UniqueConstraint
+from sqlalchemy import Date, ForeignKey, LargeBinary, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from intake.extensions import db
@@ -21,7 +21,8 @@ class Inbox(db.Model):  # type: ignore[name-defined]
     name: Mapped[str] = mapped_column(String(120), unique=True)
     notification_email: Mapped[str | None] = mapped_column(String(254))
     public_key: Mapped[bytes] = mapped_column(LargeBinary)
-    # The private key, wrapped under an Argon2id key from the recovery code printed at setup.
+    # The inbox secret (private key + linking key), wrapped under an Argon2id key from the
+    # recovery code printed when the inbox was created.
     recovery_wrapped_key: Mapped[bytes] = mapped_column(LargeBinary)
     is_fallback: Mapped[bool] = mapped_column(default=False)
     retention_days: Mapped[int] = mapped_column(default=30)
@@ -58,10 +59,49 @@ class Report(db.Model):  # type: ignore[name-defined]
     status: Mapped[str] = mapped_column(String(20), default="received")
     acute: Mapped[bool] = mapped_column(default=False)
     schema_version: Mapped[int] = mapped_column(default=1)
+    # None once purged (gallrad): the row stays as a content-free tombstone.
     sealed: Mapped[bytes | None] = mapped_column(LargeBinary)
+
+    # Anonymous follow-up: a random lookup id in the clear, the secret half only as a slow hash.
+    followup_lookup: Mapped[str | None] = mapped_column(String(16), unique=True)
+    followup_hash: Mapped[str | None] = mapped_column(String(200))
+    # Keyed blind index of the personnummer (see intake.reports.linking); set when opened.
+    link_tag: Mapped[str | None] = mapped_column(String(64), index=True)
+
+    # Handling: omedelbar skyddsbedömning, förhandsbedömning decision, case registration.
+    assessed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    assessed_by_id: Mapped[int | None] = mapped_column(
+        ForeignKey("user_account.id", ondelete="SET NULL")
+    )
+    assessment_note: Mapped[bytes | None] = mapped_column(LargeBinary)  # sealed
+    decision: Mapped[str | None] = mapped_column(String(20))
+    decided_on: Mapped[date | None] = mapped_column(Date)
+    decided_by_id: Mapped[int | None] = mapped_column(
+        ForeignKey("user_account.id", ondelete="SET NULL")
+    )
+    registered_on: Mapped[date | None] = mapped_column(Date)
+    case_reference: Mapped[str | None] = mapped_column(String(60))
+    feedback_sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    purged_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
     inbox: Mapped[Inbox] = relationship()
     routing_rule: Mapped[RoutingRule | None] = relationship()
+    messages: Mapped[list[ReportMessage]] = relationship(
+        back_populates="report", cascade="all, delete-orphan", order_by="ReportMessage.received_at"
+    )
+
+
+class ReportMessage(db.Model):  # type: ignore[name-defined]
+    """More information the reporter added later with the follow-up code (sealed)."""
+
+    __tablename__ = "report_message"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    report_id: Mapped[str] = mapped_column(ForeignKey("report.id", ondelete="CASCADE"), index=True)
+    received_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    sealed: Mapped[bytes | None] = mapped_column(LargeBinary)
+
+    report: Mapped[Report] = relationship(back_populates="messages")
 
 
 class Draft(db.Model):  # type: ignore[name-defined]

@@ -10,9 +10,10 @@ from datetime import datetime
 from typing import Any
 
 from intake import clock, outbox
-from intake.crypto import sealing
+from intake.crypto import passwords, sealing
 from intake.extensions import db
 from intake.reports import choices as c
+from intake.reports import followup
 from intake.reports.journey import SCHEMA_VERSION
 from intake.reports.models import Inbox, Report
 from intake.reports.routing import route
@@ -28,6 +29,7 @@ class Receipt:
     reference: str
     received_at: datetime
     acute: bool
+    followup_code: str
 
 
 def report_context(report_id: str, inbox_id: int, schema_version: int) -> bytes:
@@ -61,8 +63,11 @@ def open_answers(report: Report, inbox_private_key: bytes) -> dict[str, Any]:
     return answers
 
 
-def submit(answers: dict[str, Any], *, base_url: str) -> Receipt:
+def submit(
+    answers: dict[str, Any], *, base_url: str, followup_cost: passwords.HashCost | None = None
+) -> Receipt:
     """Route, seal and store a complete report and its notification; commits once."""
+    code = followup.new_code(cost=followup_cost or passwords.HashCost())
     received_at = clock.now().replace(second=0, microsecond=0)
     target = route(answers)
     inbox = db.session.get(Inbox, target.inbox_id)
@@ -79,6 +84,8 @@ def submit(answers: dict[str, Any], *, base_url: str) -> Receipt:
         acute=acute,
         schema_version=SCHEMA_VERSION,
         sealed=seal_answers(answers, report_id=report_id, inbox=inbox, version=SCHEMA_VERSION),
+        followup_lookup=code.lookup,
+        followup_hash=code.slow_hash,
     )
     db.session.add(report)
     if inbox.notification_email:
@@ -88,4 +95,9 @@ def submit(answers: dict[str, Any], *, base_url: str) -> Receipt:
             {"inbox": inbox.name, "acute": acute, "login_url": f"{base_url}/personal/"},
         )
     db.session.commit()
-    return Receipt(reference=report.reference, received_at=received_at, acute=acute)
+    return Receipt(
+        reference=report.reference,
+        received_at=received_at,
+        acute=acute,
+        followup_code=code.shown,
+    )

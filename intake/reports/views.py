@@ -18,6 +18,7 @@ from flask import (
 from flask_babel import gettext as _
 from werkzeug.wrappers import Response
 
+from intake.crypto import passwords
 from intake.extensions import db, limiter
 from intake.reports import drafts, journey, service
 from intake.reports.forms import CheckForm
@@ -30,12 +31,15 @@ def _lifetime() -> timedelta:
     return timedelta(seconds=current_app.config["DRAFT_LIFETIME_SECONDS"])
 
 
-def _current() -> tuple[drafts.DraftHandle, drafts.DraftState]:
+def _current(*, journey_only: bool = False) -> tuple[drafts.DraftHandle, drafts.DraftState]:
     """This resident's draft handle and state; a fresh empty one if none."""
     handle = drafts.DraftHandle.from_cookie(session.get(DRAFT_KEY))
     state = drafts.load(handle) if handle else None
     if handle is None or state is None:
         return drafts.new_handle(), drafts.DraftState()
+    if journey_only and state.receipt is not None:
+        # A report was just sent from this browser: a new journey starts empty.
+        return handle, drafts.DraftState()
     return handle, state
 
 
@@ -66,7 +70,7 @@ def step(slug: str) -> str | Response:
     current = journey.BY_SLUG.get(slug)
     if current is None:
         abort(404)
-    handle, state = _current()
+    handle, state = _current(journey_only=True)
     if not current.applies(state.answers):
         return redirect(url_for(".check"))
     missing = journey.first_missing(state.answers, state.done)
@@ -121,7 +125,7 @@ def _previous(current: journey.Step, state: drafts.DraftState) -> str:
 @limiter.limit(_submit_limit, methods=["POST"])
 def check() -> str | Response:
     """Check your answers, then send: validated again, routed, sealed, stored, notified."""
-    handle, state = _current()
+    handle, state = _current(journey_only=True)
     missing = journey.first_missing(state.answers, state.done) or journey.incomplete(state.answers)
     if missing is not None:
         if state.answers:
@@ -134,24 +138,42 @@ def check() -> str | Response:
         return render_template(
             "reports/check.html", form=form, sections=journey.summary(state.answers)
         )
-    receipt = service.submit(state.answers, base_url=current_app.config["BASE_URL"])
-    drafts.discard(handle)
-    db.session.commit()
-    session.pop(DRAFT_KEY, None)
-    session["receipt"] = {
-        "reference": receipt.reference,
-        "received_at": receipt.received_at.isoformat(),
-        "acute": receipt.acute,
-    }
+    receipt = service.submit(
+        state.answers, base_url=current_app.config["BASE_URL"], followup_cost=_followup_cost()
+    )
+    # The draft now holds only the receipt (still encrypted under the cookie's key), so the
+    # follow-up code is never in the cookie and can be shown exactly once.
+    _remember(
+        handle,
+        drafts.DraftState(
+            receipt={
+                "reference": receipt.reference,
+                "received_at": receipt.received_at.isoformat(),
+                "acute": receipt.acute,
+                "followup_code": receipt.followup_code,
+            }
+        ),
+    )
     return redirect(url_for(".receipt"), code=303)
+
+
+def _followup_cost() -> passwords.HashCost:
+    cfg = current_app.config
+    return passwords.HashCost(
+        cfg["FOLLOWUP_ARGON2_TIME_COST"], cfg["FOLLOWUP_ARGON2_MEMORY_KIB"], 1
+    )
 
 
 @bp.get("/kvitto")
 def receipt() -> str | Response:
-    """The confirmation: reference and time received, no content, and the acute advice."""
-    shown = session.get("receipt")
-    if not shown:
+    """The confirmation: reference, time received and the follow-up code (once); no content."""
+    handle, state = _current()
+    if state.receipt is None:
         return redirect(url_for(".start"))
+    shown = dict(state.receipt)
+    if shown.get("followup_code"):
+        state.receipt["followup_code"] = None
+        _remember(handle, state)
     return render_template("reports/receipt.html", receipt=shown)
 
 

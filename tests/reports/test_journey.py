@@ -50,7 +50,9 @@ def test_private_anonymous_child_is_received_routed_and_notified(
             "acute": False,
             "login_url": "http://127.0.0.1:5000/personal/",
         }
-        assert db.session.scalar(sa.select(sa.func.count()).select_from(Draft)) == 0
+        # The draft now holds only the receipt: the answers are gone from it.
+        assert db.session.scalar(sa.select(sa.func.count()).select_from(Draft)) == 1
+    assert client.get("/orosanmalan/granska").location == "/orosanmalan/om-dig"
 
 
 def test_professional_adult_goes_to_vuxna_and_is_acute(app: Flask, client: FlaskClient) -> None:

@@ -1,0 +1,73 @@
+"""Forms of the staff sign-in and account pages."""
+
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import BooleanField, EmailField, PasswordField, SelectField, StringField
+from wtforms.fields.choices import SelectChoice
+from wtforms.validators import Email, EqualTo, InputRequired, Length
+
+from intake.accounts.models import ROLES
+
+ROLE_LABELS = {
+    "admin": _l("Administratör"),
+    "caseworker": _l("Handläggare"),
+    "organiser": _l("Arrangör av medborgardialoger"),
+    "partner": _l("Samverkanspart (polisen)"),
+}
+
+
+class LoginForm(FlaskForm):
+    """E-mail and password."""
+
+    email = EmailField(
+        _l("E-postadress"), validators=[InputRequired(_l("Skriv din e-postadress."))]
+    )
+    password = PasswordField(_l("Lösenord"), validators=[InputRequired(_l("Skriv ditt lösenord."))])
+
+
+class CodeForm(FlaskForm):
+    """A six-digit code from the authenticator app, or a backup code."""
+
+    code = StringField(_l("Kod"), validators=[InputRequired(_l("Skriv koden.")), Length(max=20)])
+
+
+class ChangePasswordForm(FlaskForm):
+    """A new password, twice."""
+
+    password = PasswordField(
+        _l("Nytt lösenord"),
+        validators=[InputRequired(_l("Skriv ett nytt lösenord.")), Length(max=200)],
+    )
+    confirm = PasswordField(
+        _l("Nytt lösenord igen"),
+        validators=[
+            InputRequired(_l("Skriv lösenordet en gång till.")),
+            EqualTo("password", message=_l("Lösenorden är inte lika.")),
+        ],
+    )
+
+
+class UserForm(FlaskForm):
+    """Create or edit a staff user."""
+
+    name = StringField(_l("Namn"), validators=[InputRequired(_l("Skriv namnet.")), Length(max=120)])
+    email = EmailField(
+        _l("E-postadress"),
+        validators=[
+            InputRequired(_l("Skriv e-postadressen.")),
+            Email(_l("Skriv e-postadressen som namn@exempel.se."), check_deliverability=False),
+            Length(max=254),
+        ],
+    )
+    role = SelectField(
+        _l("Roll"),
+        choices=[SelectChoice(role, ROLE_LABELS[role]) for role in ROLES],
+        validators=[InputRequired(_l("Välj en roll."))],
+    )
+    active = BooleanField(_l("Kontot är aktivt"), default=True)
+
+
+class EmptyForm(FlaskForm):
+    """A button that only needs CSRF protection."""

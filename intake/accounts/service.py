@@ -1,0 +1,318 @@
+"""Staff account operations: sign-in with growing delays, second factor, passwords, keys.
+
+Plain functions: no request, no session. Views pass in what they hold (keys, cost, clock).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import timedelta
+
+import pyotp
+import sqlalchemy as sa
+
+from intake import audit, clock
+from intake.accounts import policy, sessions
+from intake.accounts.models import BackupCode, Membership, User
+from intake.crypto import CryptoError, custody, keywrap, passwords, protected, sealing
+from intake.extensions import db
+
+FREE_ATTEMPTS = 3
+MAX_DELAY_SECONDS = 15 * 60
+BACKUP_CODES = 10
+ISSUER = "Älvsbyns kommun intake"
+# Verified against when the e-mail is unknown, so timing does not tell who has an account.
+_DUMMY_HASH = passwords.hash_password("intake-no-such-user-" + secrets.token_hex(8))
+
+
+class LoginError(Exception):
+    """Sign-in refused: wrong e-mail or password (the same message for both)."""
+
+
+class LoginDelayed(LoginError):
+    """Too many failures: wait before trying again."""
+
+    def __init__(self, seconds: int) -> None:
+        super().__init__(seconds)
+        self.seconds = seconds
+
+
+class SecondFactorError(Exception):
+    """The TOTP or backup code was wrong or already used."""
+
+
+class PasswordRejected(Exception):
+    """A new password breaks the rules; `problems` says how, in Swedish."""
+
+    def __init__(self, problems: list[str]) -> None:
+        super().__init__("; ".join(problems))
+        self.problems = problems
+
+
+class AccessError(Exception):
+    """The user cannot unlock this inbox."""
+
+
+@dataclass(frozen=True)
+class SignedIn:
+    """A user whose password was right, and their private key (for the session row)."""
+
+    user: User
+    private_key: bytes
+
+
+def delay_after(failures: int) -> int:
+    """Seconds to wait after this many consecutive failures."""
+    if failures < FREE_ATTEMPTS:
+        return 0
+    return int(min(2 ** (failures - FREE_ATTEMPTS), MAX_DELAY_SECONDS))
+
+
+def authenticate(email: str, password: str) -> SignedIn:
+    """Check e-mail and password; unlock the user's private key. Commits the failure count."""
+    user = db.session.scalar(sa.select(User).where(User.email == email.strip().lower()))
+    now = clock.now()
+    if user is not None and user.locked_until is not None and user.locked_until > now:
+        raise LoginDelayed(int((user.locked_until - now).total_seconds()) + 1)
+    if user is None or not user.active:
+        passwords.verify_password(_DUMMY_HASH, password)
+        raise LoginError()
+    if not passwords.verify_password(user.password_hash, password):
+        user.failed_logins += 1
+        wait = delay_after(user.failed_logins)
+        user.locked_until = now + timedelta(seconds=wait) if wait else None
+        audit.record(
+            "login_failed",
+            actor_id=user.id,
+            actor=user.email,
+            target_type="user",
+            target_id=user.id,
+        )
+        db.session.commit()
+        raise LoginError()
+    assert user.wrapped_private_key is not None
+    private = custody.unwrap_user_key(user.wrapped_private_key, password, user_id=user.id)
+    user.failed_logins = 0
+    user.locked_until = None
+    return SignedIn(user=user, private_key=private)
+
+
+def begin_totp_enrolment(user: User, keys: Mapping[int, bytes]) -> str:
+    """A new TOTP secret for the user (not active until confirmed); returns it."""
+    secret = pyotp.random_base32()
+    user.totp_secret = protected.protect(secret.encode(), keys, aad=_totp_aad(user.id))
+    user.totp_enrolled_at = None
+    db.session.commit()
+    return secret
+
+
+def totp_secret(user: User, keys: Mapping[int, bytes]) -> str:
+    """The user's TOTP secret."""
+    assert user.totp_secret is not None
+    return protected.unprotect(user.totp_secret, keys, aad=_totp_aad(user.id)).decode()
+
+
+def provisioning_uri(user: User, secret: str) -> str:
+    """The otpauth:// URI for an authenticator app."""
+    return pyotp.TOTP(secret).provisioning_uri(name=user.email, issuer_name=ISSUER)
+
+
+def _totp_aad(user_id: int) -> bytes:
+    return f"intake:totp:v1:{user_id}".encode()
+
+
+def _check_totp(user: User, code: str, keys: Mapping[int, bytes]) -> bool:
+    cleaned = "".join(ch for ch in code if ch.isdigit())
+    if len(cleaned) != 6 or user.totp_secret is None:
+        return False
+    totp = pyotp.TOTP(totp_secret(user, keys))
+    now = clock.now()
+    for offset in (0, -1, 1):  # one step of clock drift either way
+        moment = now + timedelta(seconds=30 * offset)
+        step = int(moment.timestamp()) // 30
+        if hmac.compare_digest(totp.at(moment), cleaned):
+            if user.totp_last_step is not None and step <= user.totp_last_step:
+                return False  # a code is good once
+            user.totp_last_step = step
+            return True
+    return False
+
+
+def confirm_totp_enrolment(
+    user: User, code: str, keys: Mapping[int, bytes], *, pepper: bytes
+) -> list[str]:
+    """Activate TOTP with a first good code; returns new backup codes (shown once)."""
+    if not _check_totp(user, code, keys):
+        raise SecondFactorError()
+    user.totp_enrolled_at = clock.now()
+    codes = new_backup_codes(user, pepper=pepper)
+    audit.record(
+        "totp_enrolled", actor_id=user.id, actor=user.email, target_type="user", target_id=user.id
+    )
+    db.session.commit()
+    return codes
+
+
+def _backup_hash(code: str, pepper: bytes) -> str:
+    cleaned = "".join(ch for ch in code.lower() if ch.isalnum())
+    return hmac.new(pepper, cleaned.encode(), hashlib.sha256).hexdigest()
+
+
+def new_backup_codes(user: User, *, pepper: bytes) -> list[str]:
+    """Replace the user's backup codes; returns them in the clear (shown once)."""
+    db.session.execute(sa.delete(BackupCode).where(BackupCode.user_id == user.id))
+    alphabet = "abcdefghjkmnpqrstuvwxyz23456789"
+    codes = []
+    for _ in range(BACKUP_CODES):
+        raw = "".join(secrets.choice(alphabet) for _ in range(10))
+        codes.append(f"{raw[:5]}-{raw[5:]}")
+        db.session.add(BackupCode(user_id=user.id, code_hash=_backup_hash(raw, pepper)))
+    return codes
+
+
+def verify_second_factor(user: User, code: str, keys: Mapping[int, bytes], *, pepper: bytes) -> str:
+    """Check a TOTP code or spend a backup code; returns which. Commits."""
+    if user.totp_enrolled_at is not None and _check_totp(user, code, keys):
+        db.session.commit()
+        return "totp"
+    backup = db.session.scalar(
+        sa.select(BackupCode).where(
+            BackupCode.user_id == user.id,
+            BackupCode.code_hash == _backup_hash(code, pepper),
+            BackupCode.used_at.is_(None),
+        )
+    )
+    if backup is None:
+        user.failed_logins += 1
+        wait = delay_after(user.failed_logins)
+        user.locked_until = clock.now() + timedelta(seconds=wait) if wait else None
+        db.session.commit()
+        raise SecondFactorError()
+    backup.used_at = clock.now()
+    db.session.commit()
+    return "backup"
+
+
+def check_new_password(user: User, password: str) -> None:
+    """Raise PasswordRejected if the password breaks the rules."""
+    found = policy.problems(password, email=user.email, name=user.name)
+    if found:
+        raise PasswordRejected(found)
+
+
+def change_password(
+    user: User, new_password: str, private_key: bytes, *, cost: keywrap.Cost
+) -> None:
+    """Set a new password and re-wrap the private key under it: access is kept. Commits."""
+    check_new_password(user, new_password)
+    user.password_hash = passwords.hash_password(new_password)
+    user.wrapped_private_key = custody.wrap_user_key(
+        private_key, new_password, user_id=user.id, cost=cost
+    )
+    user.must_change_password = False
+    audit.record(
+        "password_changed",
+        actor_id=user.id,
+        actor=user.email,
+        target_type="user",
+        target_id=user.id,
+    )
+    db.session.commit()
+
+
+def inbox_secret(user: User, private_key: bytes, inbox_id: int) -> custody.InboxSecret:
+    """Unlock an inbox with the user's membership; AccessError if not a member."""
+    membership = db.session.scalar(
+        sa.select(Membership).where(Membership.user_id == user.id, Membership.inbox_id == inbox_id)
+    )
+    if membership is None:
+        raise AccessError()
+    try:
+        return custody.open_membership(
+            membership.sealed_secret, private_key, inbox_id=inbox_id, user_id=user.id
+        )
+    except CryptoError as error:
+        raise AccessError() from error
+
+
+def member_inbox_ids(user: User) -> list[int]:
+    """The inboxes the user is a member of."""
+    return list(
+        db.session.scalars(sa.select(Membership.inbox_id).where(Membership.user_id == user.id))
+    )
+
+
+def grant(member: User, inbox_id: int, secret: custody.InboxSecret, *, by: User) -> Membership:
+    """Make `member` a member of the inbox: seal its secret to their public key."""
+    assert member.public_key is not None
+    existing: Membership | None = db.session.scalar(
+        sa.select(Membership).where(
+            Membership.user_id == member.id, Membership.inbox_id == inbox_id
+        )
+    )
+    sealed = custody.seal_to_member(secret, member.public_key, inbox_id=inbox_id, user_id=member.id)
+    if existing is not None:
+        existing.sealed_secret = sealed
+        existing.granted_at, existing.granted_by_id = clock.now(), by.id
+        membership = existing
+    else:
+        membership = Membership(
+            user_id=member.id,
+            inbox_id=inbox_id,
+            sealed_secret=sealed,
+            granted_at=clock.now(),
+            granted_by_id=by.id,
+        )
+        db.session.add(membership)
+    audit.record(
+        "membership_granted",
+        actor_id=by.id,
+        actor=by.email,
+        target_type="inbox",
+        target_id=inbox_id,
+        member=member.email,
+    )
+    return membership
+
+
+def revoke(member: User, inbox_id: int, *, by: User) -> None:
+    """End a membership (the member's sealed copy is deleted)."""
+    db.session.execute(
+        sa.delete(Membership).where(
+            Membership.user_id == member.id, Membership.inbox_id == inbox_id
+        )
+    )
+    audit.record(
+        "membership_revoked",
+        actor_id=by.id,
+        actor=by.email,
+        target_type="inbox",
+        target_id=inbox_id,
+        member=member.email,
+    )
+
+
+def reset_password(user: User, *, by: User, cost: keywrap.Cost) -> str:
+    """Admin reset: a one-time password and a NEW key pair; memberships are lost. Commits."""
+    password = passwords.one_time_password()
+    user.password_hash = passwords.hash_password(password)
+    user.must_change_password = True
+    user.failed_logins, user.locked_until = 0, None
+    user.totp_secret, user.totp_enrolled_at, user.totp_last_step = None, None, None
+    pair = sealing.generate_keypair()
+    user.public_key = pair.public
+    user.wrapped_private_key = custody.wrap_user_key(
+        pair.private, password, user_id=user.id, cost=cost
+    )
+    db.session.execute(sa.delete(Membership).where(Membership.user_id == user.id))
+    db.session.execute(sa.delete(BackupCode).where(BackupCode.user_id == user.id))
+    sessions.end_all_for(user.id)
+    audit.record(
+        "password_reset", actor_id=by.id, actor=by.email, target_type="user", target_id=user.id
+    )
+    db.session.commit()
+    return password

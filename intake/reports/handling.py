@@ -1,0 +1,363 @@
+"""Caseworkers' handling of reports: the inbox list, deadlines, assessment, decision,
+registration, återkoppling, moving, and the anonymous reporter's additions.
+
+Plain functions; the caller passes the unlocked inbox secret where content is read or sealed.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date, datetime, time
+from typing import Any
+
+import sqlalchemy as sa
+
+from intake import audit, clock, outbox
+from intake.accounts.models import User
+from intake.crypto import custody, sealing
+from intake.extensions import db
+from intake.reports import linking, service
+from intake.reports.models import Inbox, Report, ReportMessage
+
+RECEIVED, ASSESSED, DECIDED, REGISTERED, PURGED = (
+    "received",
+    "assessed",
+    "decided",
+    "registered",
+    "purged",
+)
+STATUSES = (RECEIVED, ASSESSED, DECIDED, REGISTERED, PURGED)
+DECISIONS = ("opened", "not_opened", "ongoing")
+PAGE_SIZE = 25
+
+
+class HandlingError(Exception):
+    """An action that does not fit the report's state; `message` is Swedish."""
+
+
+@dataclass(frozen=True)
+class Deadlines:
+    """The statutory deadlines of a report and where they stand today."""
+
+    skyddsbedomning: date
+    forhandsbedomning: date
+    skydd_state: str | None
+    forhand_state: str | None
+
+
+def deadlines(report: Report, *, today: date, opens: time, closes: time) -> Deadlines:
+    """Due dates, with 'overdue' / 'due_today' / 'upcoming' while the step is not done."""
+    skydd = clock.skyddsbedomning_due(report.received_at, opens=opens, closes=closes)
+    forhand = clock.forhandsbedomning_due(report.received_at)
+    return Deadlines(
+        skyddsbedomning=skydd,
+        forhandsbedomning=forhand,
+        skydd_state=None if report.assessed_at else clock.deadline_state(skydd, today=today),
+        forhand_state=None if report.decision else clock.deadline_state(forhand, today=today),
+    )
+
+
+@dataclass(frozen=True)
+class InboxPage:
+    """One page of the inbox list."""
+
+    reports: Sequence[Report]
+    total: int
+    page: int
+    pages: int
+    counts: dict[str, int]
+
+
+def list_reports(
+    inbox_ids: Sequence[int],
+    *,
+    status: str | None,
+    inbox_id: int | None,
+    acute: bool | None,
+    page: int,
+) -> InboxPage:
+    """Reports of the given inboxes: acute first, then newest; filtered and paginated."""
+    scope: list[sa.ColumnElement[bool]] = [
+        Report.inbox_id.in_(inbox_ids) if inbox_ids else sa.false()
+    ]
+    if inbox_id is not None:
+        scope.append(Report.inbox_id == inbox_id)
+    counts: dict[str, int] = {
+        status: count
+        for status, count in db.session.execute(
+            sa.select(Report.status, sa.func.count()).where(*scope).group_by(Report.status)
+        )
+    }
+    filters = list(scope)
+    if status:
+        filters.append(Report.status == status)
+    if acute is not None:
+        filters.append(Report.acute.is_(acute))
+    total = db.session.scalar(sa.select(sa.func.count()).select_from(Report).where(*filters)) or 0
+    pages = max(1, -(-total // PAGE_SIZE))
+    page = min(max(page, 1), pages)
+    reports = db.session.scalars(
+        sa.select(Report)
+        .where(*filters)
+        .order_by(Report.acute.desc(), Report.received_at.desc(), Report.id)
+        .limit(PAGE_SIZE)
+        .offset((page - 1) * PAGE_SIZE)
+    ).all()
+    return InboxPage(reports=reports, total=total, page=page, pages=pages, counts=counts)
+
+
+@dataclass(frozen=True)
+class OpenedReport:
+    """A report's content, opened for one request."""
+
+    answers: dict[str, Any]
+    assessment_note: str | None
+    messages: list[tuple[datetime, str]]
+    linked: list[Report]
+
+
+def _note_context(report: Report) -> bytes:
+    return f"intake:assessment-note:v1:{report.id}:inbox:{report.inbox_id}".encode()
+
+
+def _message_context(message: ReportMessage, inbox_id: int) -> bytes:
+    return f"intake:report-message:v1:{message.id}:{message.report_id}:inbox:{inbox_id}".encode()
+
+
+def open_report(
+    report: Report, secret: custody.InboxSecret, *, user: User, readable_inboxes: Sequence[int]
+) -> OpenedReport:
+    """Decrypt a report for a member; tag it for linking; audit the view. Commits."""
+    if report.sealed is None:
+        raise HandlingError("Innehållet är gallrat.")
+    answers = service.open_answers(report, secret.private)
+    note = None
+    if report.assessment_note is not None:
+        note = sealing.open_sealed(
+            report.assessment_note, secret.private, context=_note_context(report)
+        ).decode()
+    messages = [
+        (
+            m.received_at,
+            sealing.open_sealed(
+                m.sealed, secret.private, context=_message_context(m, report.inbox_id)
+            ).decode(),
+        )
+        for m in report.messages
+        if m.sealed is not None
+    ]
+    tag = linking.tag_for(
+        answers.get("identity_number"), secret.link_key, today=clock.local_date(clock.now())
+    )
+    if tag and report.link_tag != tag:
+        report.link_tag = tag
+    linked: list[Report] = []
+    if report.link_tag:
+        linked = list(
+            db.session.scalars(
+                sa.select(Report)
+                .where(
+                    Report.link_tag == report.link_tag,
+                    Report.id != report.id,
+                    Report.inbox_id.in_(readable_inboxes),
+                )
+                .order_by(Report.received_at.desc())
+            )
+        )
+    audit.record(
+        "report_viewed",
+        actor_id=user.id,
+        actor=user.email,
+        target_type="report",
+        target_id=report.id,
+    )
+    db.session.commit()
+    return OpenedReport(answers=answers, assessment_note=note, messages=messages, linked=linked)
+
+
+def record_assessment(report: Report, note: str, inbox: Inbox, *, user: User) -> None:
+    """The omedelbar skyddsbedömning is done; the outcome note is sealed. Commits."""
+    if report.purged_at:
+        raise HandlingError("Anmälan är gallrad.")
+    report.assessed_at = clock.now()
+    report.assessed_by_id = user.id
+    report.assessment_note = (
+        sealing.seal(note.encode(), inbox.public_key, context=_note_context(report))
+        if note
+        else None
+    )
+    if report.status == RECEIVED:
+        report.status = ASSESSED
+    audit.record(
+        "assessment_recorded",
+        actor_id=user.id,
+        actor=user.email,
+        target_type="report",
+        target_id=report.id,
+    )
+    db.session.commit()
+
+
+def record_decision(report: Report, decision: str, decided_on: date, *, user: User) -> None:
+    """The förhandsbedömning decision: investigation opened, not opened, or already ongoing."""
+    if decision not in DECISIONS:
+        raise HandlingError("Välj ett beslut.")
+    if report.assessed_at is None:
+        raise HandlingError("Registrera skyddsbedömningen först.")
+    report.decision, report.decided_on, report.decided_by_id = decision, decided_on, user.id
+    if report.status in (RECEIVED, ASSESSED):
+        report.status = DECIDED
+    audit.record(
+        "decision_recorded",
+        actor_id=user.id,
+        actor=user.email,
+        target_type="report",
+        target_id=report.id,
+        decision=decision,
+    )
+    db.session.commit()
+
+
+def register_in_case_system(
+    report: Report, registered_on: date, case_reference: str, *, user: User
+) -> None:
+    """The report is registered in the case management system; retention starts counting."""
+    if report.decision is None:
+        raise HandlingError("Registrera beslutet först.")
+    report.registered_on, report.case_reference = registered_on, case_reference
+    report.status = REGISTERED
+    audit.record(
+        "registered", actor_id=user.id, actor=user.email, target_type="report", target_id=report.id
+    )
+    db.session.commit()
+
+
+def feedback_possible(report: Report, answers: dict[str, Any]) -> bool:
+    """Återkoppling is for a professional reporter who asked for it, once there is a decision."""
+    return (
+        answers.get("reporter_type") == "yrkesverksam"
+        and answers.get("wants_feedback") == "ja"
+        and bool(answers.get("reporter_email"))
+        and report.decision is not None
+        and report.feedback_sent_at is None
+    )
+
+
+def send_feedback(report: Report, answers: dict[str, Any], *, user: User, locale: str) -> None:
+    """Queue the återkoppling: only whether an investigation was opened (SoL 14 kap. 1 a §)."""
+    if not feedback_possible(report, answers):
+        raise HandlingError("Återkoppling kan inte skickas för den här anmälan.")
+    outbox.enqueue(
+        "feedback",
+        str(answers["reporter_email"]),
+        {"reference": report.reference, "decision": report.decision},
+        locale=locale,
+    )
+    report.feedback_sent_at = clock.now()
+    audit.record(
+        "feedback_sent",
+        actor_id=user.id,
+        actor=user.email,
+        target_type="report",
+        target_id=report.id,
+    )
+    db.session.commit()
+
+
+def move(
+    report: Report, target: Inbox, secret: custody.InboxSecret, *, user: User, base_url: str
+) -> None:
+    """Move a report to another inbox: every sealed part is re-sealed to the target's key."""
+    if target.id == report.inbox_id:
+        raise HandlingError("Anmälan finns redan i den inkorgen.")
+    if report.sealed is None:
+        raise HandlingError("Anmälan är gallrad.")
+    answers = service.open_answers(report, secret.private)
+    note = None
+    if report.assessment_note is not None:
+        note = sealing.open_sealed(
+            report.assessment_note, secret.private, context=_note_context(report)
+        )
+    texts = [
+        (
+            m,
+            sealing.open_sealed(
+                m.sealed, secret.private, context=_message_context(m, report.inbox_id)
+            ),
+        )
+        for m in report.messages
+        if m.sealed is not None
+    ]
+    source = report.inbox_id
+    report.inbox_id = target.id
+    report.sealed = service.seal_answers(
+        answers, report_id=report.id, inbox=target, version=report.schema_version
+    )
+    if note is not None:
+        report.assessment_note = sealing.seal(
+            note, target.public_key, context=_note_context(report)
+        )
+    for message, text in texts:
+        message.sealed = sealing.seal(
+            text, target.public_key, context=_message_context(message, target.id)
+        )
+    if target.notification_email:
+        outbox.enqueue(
+            "new_report",
+            target.notification_email,
+            {"inbox": target.name, "acute": report.acute, "login_url": f"{base_url}/personal/"},
+        )
+    audit.record(
+        "report_moved",
+        actor_id=user.id,
+        actor=user.email,
+        target_type="report",
+        target_id=report.id,
+        source=source,
+        target=target.id,
+    )
+    db.session.commit()
+
+
+def add_message(report: Report, text: str, *, base_url: str) -> None:
+    """The anonymous reporter adds information with the follow-up code (sealed). Commits."""
+    message = ReportMessage(
+        id=str(uuid.uuid4()),
+        report_id=report.id,
+        received_at=clock.now().replace(second=0, microsecond=0),
+    )
+    message.sealed = sealing.seal(
+        text.encode(), report.inbox.public_key, context=_message_context(message, report.inbox_id)
+    )
+    db.session.add(message)
+    if report.inbox.notification_email:
+        outbox.enqueue(
+            "report_addition",
+            report.inbox.notification_email,
+            {"inbox": report.inbox.name, "login_url": f"{base_url}/personal/"},
+        )
+    audit.record(
+        "reporter_added_information",
+        actor_id=None,
+        actor="anmälare",
+        target_type="report",
+        target_id=report.id,
+    )
+    db.session.commit()
+
+
+def coarse_status(report: Report) -> str:
+    """What the anonymous reporter may see: mottagen, under bedömning or avslutad."""
+    if report.status == RECEIVED:
+        return "mottagen"
+    if report.status == ASSESSED:
+        return "under_bedomning"
+    return "avslutad"
+
+
+def answers_json(answers: dict[str, Any]) -> str:
+    """The answers as JSON, for the export."""
+    return json.dumps(answers, ensure_ascii=False, indent=2)

@@ -1,0 +1,91 @@
+"""Retention (gallring): content is purged N days after the report was registered in the
+case management system. Unregistered reports are never purged; they raise reminders.
+
+A purge deletes every sealed part (answers, assessment note, reporter additions) and the
+follow-up code, and keeps a content-free tombstone (reference, dates, decision) and its audit
+rows.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+
+import sqlalchemy as sa
+
+from intake import audit, clock
+from intake.extensions import db
+from intake.reports.models import Inbox, Report, ReportMessage
+
+
+@dataclass(frozen=True)
+class Due:
+    """A report whose content is due for purging."""
+
+    report_id: str
+    reference: str
+    inbox: str
+    registered_on: date
+    purge_on: date
+
+
+def due(*, today: date) -> list[Due]:
+    """Registered reports whose retention period is over and that still hold content."""
+    rows = db.session.execute(
+        sa.select(Report, Inbox)
+        .join(Inbox, Inbox.id == Report.inbox_id)
+        .where(Report.registered_on.is_not(None), Report.purged_at.is_(None))
+        .order_by(Report.registered_on)
+    ).all()
+    found = []
+    for report, inbox in rows:
+        assert report.registered_on is not None
+        purge_on = report.registered_on + timedelta(days=inbox.retention_days)
+        if purge_on <= today:
+            found.append(
+                Due(report.id, report.reference, inbox.name, report.registered_on, purge_on)
+            )
+    return found
+
+
+def purge(*, today: date) -> list[Due]:
+    """Purge what is due; returns what went. Commits."""
+    gone = due(today=today)
+    for item in gone:
+        report = db.session.get(Report, item.report_id)
+        assert report is not None
+        report.sealed = None
+        report.assessment_note = None
+        report.followup_hash = None
+        report.followup_lookup = None
+        report.purged_at = clock.now()
+        report.status = "purged"
+        db.session.execute(
+            sa.update(ReportMessage).where(ReportMessage.report_id == report.id).values(sealed=None)
+        )
+        audit.record(
+            "report_purged",
+            actor_id=None,
+            actor="gallring",
+            target_type="report",
+            target_id=report.id,
+        )
+    db.session.commit()
+    return gone
+
+
+def unregistered(inbox_id: int, *, received_before: datetime) -> int:
+    """Reports of an inbox received before a moment and still not registered (reminders)."""
+    return (
+        db.session.scalar(
+            sa.select(sa.func.count())
+            .select_from(Report)
+            .where(
+                Report.inbox_id == inbox_id,
+                Report.registered_on.is_(None),
+                Report.purged_at.is_(None),
+                Report.received_at < received_before,
+            )
+        )
+        or 0
+    )

@@ -1,0 +1,74 @@
+"""Forms on the caseworker's report page."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import DateField, RadioField, SelectField, StringField, TextAreaField
+from wtforms.fields.choices import SelectChoice
+from wtforms.validators import InputRequired, Length, ValidationError
+
+from intake import clock
+
+DECISION_LABELS = {
+    "opened": _l("Utredning inleds"),
+    "not_opened": _l("Utredning inleds inte"),
+    "ongoing": _l("Utredning pågår redan"),
+}
+
+
+def _not_future(form: Any, field: Any) -> None:
+    if field.data and field.data > clock.local_date(clock.now()):
+        raise ValidationError(_l("Datumet kan inte vara i framtiden."))
+
+
+def _date_field(label: Any) -> DateField:
+    return DateField(
+        label,
+        validators=[InputRequired(_l("Skriv ett datum som ÅÅÅÅ-MM-DD.")), _not_future],
+        default=lambda: clock.local_date(clock.now()),
+    )
+
+
+class AssessmentForm(FlaskForm):
+    """The omedelbar skyddsbedömning and its outcome."""
+
+    note = TextAreaField(
+        _l("Bedömning och åtgärder"),
+        validators=[Length(max=8000, message=_l("Texten får vara högst %(max)d tecken."))],
+    )
+
+
+class DecisionForm(FlaskForm):
+    """The förhandsbedömning decision."""
+
+    decision = RadioField(
+        _l("Beslut"),
+        choices=[SelectChoice(k, v) for k, v in DECISION_LABELS.items()],
+        validators=[InputRequired(_l("Välj ett beslut."))],
+    )
+    decided_on = _date_field(_l("Beslutsdatum"))
+
+
+class RegisterForm(FlaskForm):
+    """Registered in the case management system."""
+
+    registered_on = _date_field(_l("Registrerad den"))
+    case_reference = StringField(
+        _l("Diarie- eller ärendenummer"),
+        validators=[InputRequired(_l("Skriv ärendenumret.")), Length(max=60)],
+    )
+
+
+class MoveForm(FlaskForm):
+    """Move to another inbox."""
+
+    inbox_id = SelectField(_l("Till inkorg"), coerce=int, validators=[InputRequired()])
+
+
+def today() -> date:
+    """Today's date in Stockholm (for defaults)."""
+    return clock.local_date(clock.now())

@@ -1,0 +1,266 @@
+"""Caseworkers at /personal/: the dashboard, the inbox and the report page."""
+
+from __future__ import annotations
+
+from datetime import time
+
+import sqlalchemy as sa
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+from werkzeug.wrappers import Response
+
+from intake import audit, clock
+from intake.accounts import guard
+from intake.accounts import service as accounts
+from intake.accounts.forms import EmptyForm
+from intake.crypto import custody
+from intake.extensions import db
+from intake.reports import handling, journey
+from intake.reports.models import Inbox, Report
+from intake.reports.staff_forms import (
+    DECISION_LABELS,
+    AssessmentForm,
+    DecisionForm,
+    MoveForm,
+    RegisterForm,
+)
+
+bp = Blueprint("staff", __name__, url_prefix="/personal")
+bp.before_request(guard.require_staff)
+
+
+def _office_hours() -> tuple[time, time]:
+    cfg = current_app.config
+    return time.fromisoformat(cfg["OFFICE_OPENS"]), time.fromisoformat(cfg["OFFICE_CLOSES"])
+
+
+def _deadlines(report: Report) -> handling.Deadlines:
+    opens, closes = _office_hours()
+    return handling.deadlines(
+        report, today=clock.local_date(clock.now()), opens=opens, closes=closes
+    )
+
+
+def get_report(report_id: str) -> tuple[Report, custody.InboxSecret]:
+    """The report and its unlocked inbox secret; 404 unless the user is a member of its inbox."""
+    report = db.session.get(Report, report_id)
+    if report is None:
+        abort(404)
+    try:
+        secret = accounts.inbox_secret(current_user, guard.private_key(), report.inbox_id)
+    except accounts.AccessError:
+        abort(404)  # not "forbidden": a non-member must not learn that the report exists
+    return report, secret
+
+
+@bp.get("/")
+def dashboard() -> str:
+    """Where each role starts."""
+    inbox_ids = accounts.member_inbox_ids(current_user)
+    inboxes = db.session.scalars(
+        sa.select(Inbox).where(Inbox.id.in_(inbox_ids)).order_by(Inbox.name)
+    ).all()
+    page = (
+        handling.list_reports(inbox_ids, status=None, inbox_id=None, acute=None, page=1)
+        if inbox_ids
+        else None
+    )
+    due = [
+        r
+        for r in (page.reports if page else [])
+        if _deadlines(r).skydd_state in ("overdue", "due_today")
+    ]
+    return render_template("staff/dashboard.html", inboxes=inboxes, page=page, due=due)
+
+
+@bp.get("/inkorg")
+def inbox() -> str:
+    """Reports of the user's inboxes: acute first, then newest; filters; pages."""
+    inbox_ids = accounts.member_inbox_ids(current_user)
+    status = request.args.get("status") if request.args.get("status") in handling.STATUSES else None
+    chosen = request.args.get("inkorg", type=int)
+    chosen = chosen if chosen in inbox_ids else None
+    acute = {"ja": True, "nej": False}.get(request.args.get("akut", ""))
+    page = handling.list_reports(
+        inbox_ids,
+        status=status,
+        inbox_id=chosen,
+        acute=acute,
+        page=request.args.get("sida", 1, type=int),
+    )
+    inboxes = db.session.scalars(
+        sa.select(Inbox).where(Inbox.id.in_(inbox_ids)).order_by(Inbox.name)
+    ).all()
+    return render_template(
+        "staff/inbox.html",
+        page=page,
+        inboxes=inboxes,
+        deadlines={r.id: _deadlines(r) for r in page.reports},
+        filters={"status": status, "inkorg": chosen, "akut": request.args.get("akut", "")},
+    )
+
+
+@bp.get("/anmalan/<report_id>")
+def report(report_id: str) -> str:
+    """One report, decrypted for this request only, with the handling forms."""
+    found, secret = get_report(report_id)
+    if found.purged_at is not None:
+        return render_template("staff/report_purged.html", report=found)
+    opened = handling.open_report(
+        found, secret, user=current_user, readable_inboxes=accounts.member_inbox_ids(current_user)
+    )
+    return _render_report(found, opened)
+
+
+def _render_report(found: Report, opened: handling.OpenedReport, **forms: object) -> str:
+    move = MoveForm()
+    move.inbox_id.choices = [
+        (i.id, i.name)
+        for i in db.session.scalars(
+            sa.select(Inbox).where(Inbox.id != found.inbox_id).order_by(Inbox.name)
+        )
+    ]
+    return render_template(
+        "staff/report.html",
+        report=found,
+        opened=opened,
+        sections=journey.summary(opened.answers),
+        deadlines=_deadlines(found),
+        decision_labels=DECISION_LABELS,
+        feedback_possible=handling.feedback_possible(found, opened.answers),
+        assessment_form=forms.get("assessment_form") or AssessmentForm(formdata=None),
+        decision_form=forms.get("decision_form") or DecisionForm(formdata=None),
+        register_form=forms.get("register_form") or RegisterForm(formdata=None),
+        move_form=move,
+        empty_form=EmptyForm(),
+        print_view=request.args.get("utskrift") == "1",
+    )
+
+
+@bp.get("/anmalan/<report_id>/utskrift")
+def print_report(report_id: str) -> str:
+    """The printable report (for printing or saving as PDF for the case system); audited."""
+    found, secret = get_report(report_id)
+    if found.purged_at is not None:
+        abort(404)
+    opened = handling.open_report(
+        found, secret, user=current_user, readable_inboxes=accounts.member_inbox_ids(current_user)
+    )
+    audit.record(
+        "report_printed",
+        actor_id=current_user.id,
+        actor=current_user.email,
+        target_type="report",
+        target_id=found.id,
+    )
+    db.session.commit()
+    return render_template(
+        "staff/report_print.html",
+        report=found,
+        opened=opened,
+        sections=journey.summary(opened.answers),
+        decision_labels=DECISION_LABELS,
+    )
+
+
+def _done(found: Report, message: str) -> Response:
+    flash(message, "info")
+    return redirect(url_for(".report", report_id=found.id))
+
+
+def _again(found: Report, secret: custody.InboxSecret, **forms: object) -> str:
+    opened = handling.open_report(
+        found, secret, user=current_user, readable_inboxes=accounts.member_inbox_ids(current_user)
+    )
+    return _render_report(found, opened, **forms)
+
+
+@bp.post("/anmalan/<report_id>/skyddsbedomning")
+def assess(report_id: str) -> str | Response:
+    """Record the omedelbar skyddsbedömning."""
+    found, secret = get_report(report_id)
+    form = AssessmentForm()
+    if not form.validate():
+        return _again(found, secret, assessment_form=form)
+    try:
+        handling.record_assessment(found, form.note.data or "", found.inbox, user=current_user)
+    except handling.HandlingError as error:
+        form.note.errors = [str(error)]
+        return _again(found, secret, assessment_form=form)
+    return _done(found, _("Skyddsbedömningen är registrerad."))
+
+
+@bp.post("/anmalan/<report_id>/beslut")
+def decide(report_id: str) -> str | Response:
+    """Record the decision whether to open an investigation."""
+    found, secret = get_report(report_id)
+    form = DecisionForm()
+    if not form.validate():
+        return _again(found, secret, decision_form=form)
+    try:
+        handling.record_decision(found, form.decision.data, form.decided_on.data, user=current_user)
+    except handling.HandlingError as error:
+        form.decision.errors = [str(error)]
+        return _again(found, secret, decision_form=form)
+    return _done(found, _("Beslutet är registrerat."))
+
+
+@bp.post("/anmalan/<report_id>/registrerad")
+def register(report_id: str) -> str | Response:
+    """Record that the report is in the case management system."""
+    found, secret = get_report(report_id)
+    form = RegisterForm()
+    if not form.validate():
+        return _again(found, secret, register_form=form)
+    try:
+        handling.register_in_case_system(
+            found, form.registered_on.data, form.case_reference.data.strip(), user=current_user
+        )
+    except handling.HandlingError as error:
+        form.case_reference.errors = [str(error)]
+        return _again(found, secret, register_form=form)
+    return _done(found, _("Anmälan är markerad som registrerad i verksamhetssystemet."))
+
+
+@bp.post("/anmalan/<report_id>/aterkoppling")
+def feedback(report_id: str) -> Response:
+    """Send the återkoppling the law allows to a professional reporter who asked for it."""
+    found, secret = get_report(report_id)
+    if not EmptyForm().validate():
+        abort(400)
+    from intake.reports import service
+
+    answers = service.open_answers(found, secret.private)
+    try:
+        handling.send_feedback(
+            found,
+            answers,
+            user=current_user,
+            locale=str(current_app.config["BABEL_DEFAULT_LOCALE"]),
+        )
+    except handling.HandlingError as error:
+        flash(str(error), "error")
+        return redirect(url_for(".report", report_id=found.id))
+    return _done(found, _("Återkopplingen är skickad."))
+
+
+@bp.post("/anmalan/<report_id>/flytta")
+def move(report_id: str) -> Response:
+    """Move the report to another inbox (re-sealed to that inbox's key)."""
+    found, secret = get_report(report_id)
+    form = MoveForm()
+    form.inbox_id.choices = [(i.id, i.name) for i in db.session.scalars(sa.select(Inbox))]
+    target = db.session.get(Inbox, form.inbox_id.data) if form.validate() else None
+    if target is None:
+        flash(_("Välj en inkorg."), "error")
+        return redirect(url_for(".report", report_id=found.id))
+    try:
+        handling.move(
+            found, target, secret, user=current_user, base_url=current_app.config["BASE_URL"]
+        )
+    except handling.HandlingError as error:
+        flash(str(error), "error")
+        return redirect(url_for(".report", report_id=found.id))
+    flash(_("Anmälan är flyttad till %(inbox)s.", inbox=target.name), "info")
+    return redirect(url_for(".inbox"))
