@@ -12,6 +12,8 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from intake import clock, outbox
 from intake.accounts import sessions
+from intake.accounts.models import ADMIN, ORGANISER, User
+from intake.dialogues import service as dialogues
 from intake.extensions import db
 from intake.reports import drafts, retention
 from intake.reports.models import Inbox, Report
@@ -101,9 +103,38 @@ def daily_digest(*, now: datetime) -> int:
     return sent
 
 
+def dialogue_links() -> dialogues.MailLinks:
+    """Mail links for dialogue mails sent by the worker."""
+    cfg = current_app.config
+    return dialogues.MailLinks(base_url=cfg["BASE_URL"], secret_key=str(cfg["SECRET_KEY"]))
+
+
+def remind_organisers(*, now: datetime) -> int:
+    """Tell organisers about ended dialogues that still lack a held report."""
+    missing = dialogues.ended_without_report(now=now)
+    if not missing:
+        return 0
+    recipients = db.session.scalars(
+        sa.select(User.email).where(User.role.in_([ORGANISER, ADMIN]), User.active.is_(True))
+    ).all()
+    for email in recipients:
+        outbox.enqueue(
+            "dialogue_report_missing",
+            email,
+            {
+                "count": len(missing),
+                "login_url": f"{current_app.config['BASE_URL']}/personal/dialoger/",
+            },
+        )
+    db.session.commit()
+    return len(recipients)
+
+
 def run_due() -> None:
     """Run every scheduled job that is due."""
     now = clock.now()
+    keys = current_app.config["APP_KEYS"]
+    dialogues.send_reminders(now=now, keys=keys, links=dialogue_links())
     purged = drafts.purge_expired()
     if purged:
         log.info("deleted %s expired drafts", purged)
@@ -116,3 +147,14 @@ def run_due() -> None:
         gone = retention.purge(today=today)
         if gone:
             log.info("retention: purged %s reports", len(gone))
+        erased = dialogues.erase_personal_data(
+            now=now, after_days=current_app.config["DIALOGUE_ERASE_DAYS"]
+        )
+        if erased:
+            log.info("erased registrants of %s dialogues", erased)
+    if (
+        clock.is_working_day(today)
+        and local.time() >= DIGEST_AFTER
+        and _claim_day("organiser_reminder", today)
+    ):
+        remind_organisers(now=now)

@@ -2,6 +2,7 @@
 
 from intake.accounts.models import BackupCode, Membership, StaffSession, User
 from intake.audit import AuditEvent, AuditHead
+from intake.dialogues.models import Dialogue, HeldReport, Question, Registration
 from intake.jobs import JobRun
 from intake.outbox import OutboxMessage
 from intake.reports.models import Draft, Inbox, Report, ReportMessage, RoutingRule
@@ -10,11 +11,15 @@ __all__ = [
     "AuditEvent",
     "AuditHead",
     "BackupCode",
+    "Dialogue",
     "Draft",
+    "HeldReport",
     "Inbox",
     "JobRun",
     "Membership",
     "OutboxMessage",
+    "Question",
+    "Registration",
     "Report",
     "ReportMessage",
     "RoutingRule",

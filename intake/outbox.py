@@ -2,8 +2,9 @@
 
 `enqueue` adds a row to the caller's transaction. `deliver_due` claims due rows (an atomic
 UPDATE, plus SKIP LOCKED on PostgreSQL), sends each through Flask-Mail once, and on failure
-backs off exponentially. The rows carry no sealed content: a template name, a recipient and a
-small context of plain values.
+backs off exponentially. The rows carry no sealed content: a template name, a small context
+of plain values, and the recipient — protected (application key, since a resident's address is
+personal data) and wiped once the mail is sent.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ import secrets
 import signal
 import smtplib
 import time
+from collections.abc import Callable
 from datetime import datetime, timedelta
 from types import FrameType
 from typing import Any
@@ -24,6 +26,7 @@ from flask_mail import Message
 from sqlalchemy.orm import Mapped, mapped_column
 
 from intake import clock
+from intake.crypto import CryptoError, protected
 from intake.extensions import db, mail
 from intake.models_base import UTCDateTime
 
@@ -41,7 +44,7 @@ class OutboxMessage(db.Model):  # type: ignore[name-defined]
 
     id: Mapped[int] = mapped_column(primary_key=True)
     template: Mapped[str] = mapped_column(sa.String(60))
-    recipient: Mapped[str] = mapped_column(sa.String(254))
+    recipient_protected: Mapped[bytes | None] = mapped_column(sa.LargeBinary)
     locale: Mapped[str] = mapped_column(sa.String(5), default="sv")
     context: Mapped[dict[str, Any]] = mapped_column(sa.JSON, default=dict)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
@@ -53,15 +56,30 @@ class OutboxMessage(db.Model):  # type: ignore[name-defined]
     failed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     last_error: Mapped[str | None] = mapped_column(sa.String(200))
 
+    @property
+    def recipient(self) -> str:
+        """The recipient's address ('' once the mail is sent and the address wiped)."""
+        if self.recipient_protected is None:
+            return ""
+        keys = current_app.config["APP_KEYS"]
+        return protected.unprotect(self.recipient_protected, keys, aad=_RECIPIENT_AAD).decode()
+
+
+_RECIPIENT_AAD = b"intake:outbox-recipient:v1"
+# Attachment builders by kind, registered by the domains (e.g. dialogues' .ics files):
+# builder(context) -> (filename, content type, bytes).
+ATTACHMENTS: dict[str, Callable[[dict[str, Any]], tuple[str, str, bytes]]] = {}
+
 
 def enqueue(
     template: str, recipient: str, context: dict[str, Any] | None = None, *, locale: str = "sv"
 ) -> OutboxMessage:
     """Add an e-mail to the current transaction; it is sent only if the transaction commits."""
     moment = clock.now()
+    keys = current_app.config["APP_KEYS"]
     message = OutboxMessage(
         template=template,
-        recipient=recipient,
+        recipient_protected=protected.protect(recipient.encode(), keys, aad=_RECIPIENT_AAD),
         locale=locale,
         context=context or {},
         created_at=moment,
@@ -78,7 +96,11 @@ def render(message: OutboxMessage) -> Message:
         subject = render_template(f"email/{message.template}.subject.txt", **context).strip()
         body = render_template(f"email/{message.template}.txt", **context)
         html = render_template(f"email/{message.template}.html", **context)
-    return Message(subject=subject, recipients=[message.recipient], body=body, html=html)
+    mail_message = Message(subject=subject, recipients=[message.recipient], body=body, html=html)
+    for kind in context.get("attachments", []):
+        filename, content_type, data = ATTACHMENTS[kind](context)
+        mail_message.attach(filename, content_type, data)
+    return mail_message
 
 
 def _claim(message_id: int, now: datetime) -> str | None:
@@ -131,11 +153,12 @@ def deliver_due(*, limit: int = 50) -> int:
         assert message is not None
         try:
             mail.send(render(message))
-        except (smtplib.SMTPException, OSError) as error:
+        except (smtplib.SMTPException, OSError, CryptoError) as error:
             _failed(message, error)
         else:
             message.sent_at = clock.now()
             message.claimed_until = None
+            message.recipient_protected = None  # sent: the address is no longer needed
             sent += 1
         db.session.commit()
     return sent

@@ -19,7 +19,7 @@ from flask import (
 from flask_babel import format_datetime, get_locale
 from werkzeug.wrappers import Response
 
-from intake import clock, database
+from intake import clock, database, outbox
 
 MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations"
 
@@ -122,13 +122,17 @@ def register(app: Flask) -> None:
     """Blueprints, language helpers and headers."""
     from intake.accounts.admin_views import bp as admin
     from intake.accounts.views import bp as staff_auth
+    from intake.dialogues import ics
+    from intake.dialogues.staff_views import bp as organiser
+    from intake.dialogues.views import bp as dialogues
     from intake.reports.followup_views import bp as followup
     from intake.reports.staff_views import bp as staff
     from intake.reports.views import bp as reports
 
     database.configure(app)
-    for blueprint in (site, reports, followup, staff_auth, staff, admin):
+    for blueprint in (site, reports, followup, dialogues, staff_auth, staff, organiser, admin):
         app.register_blueprint(blueprint)
+    outbox.ATTACHMENTS["ics"] = ics.attachment
     app.after_request(_security_headers)
     app.jinja_env.filters["local_time"] = _local_time
     app.jinja_env.globals["language_links"] = _language_links

@@ -176,6 +176,10 @@ def new_backup_codes(user: User, *, pepper: bytes) -> list[str]:
 
 def verify_second_factor(user: User, code: str, keys: Mapping[int, bytes], *, pepper: bytes) -> str:
     """Check a TOTP code or spend a backup code; returns which. Commits."""
+    now = clock.now()
+    if user.locked_until is not None and user.locked_until > now:
+        # The same growing delays as for passwords: six digits must not be guessable.
+        raise LoginDelayed(int((user.locked_until - now).total_seconds()) + 1)
     if user.totp_enrolled_at is not None and _check_totp(user, code, keys):
         db.session.commit()
         return "totp"

@@ -46,6 +46,9 @@ def login() -> str | Response:
     # A new session at every sign-in: nothing from before survives (session fixation).
     next_path = request.args.get("next", "")
     language = session.get("lang")
+    if session.get(guard.COOKIE):
+        # A sign-in replaces this browser's earlier session; its row must not outlive it.
+        sessions.end(session[guard.COOKIE])
     session.clear()
     if language:
         session["lang"] = language
@@ -78,6 +81,14 @@ def second_factor() -> str | Response:
         kind = service.verify_second_factor(
             active.user, form.code.data, guard.app_keys(), pepper=guard.pepper()
         )
+    except service.LoginDelayed as delayed:
+        form.code.errors = [
+            _(
+                "För många misslyckade försök. Vänta %(s)d sekunder och försök igen.",
+                s=delayed.seconds,
+            )
+        ]
+        return render_template("staff/second_factor.html", form=form), 429  # type: ignore[return-value]
     except service.SecondFactorError:
         form.code.errors = [_("Koden stämmer inte. Försök igen med en ny kod.")]
         return render_template("staff/second_factor.html", form=form)
@@ -106,8 +117,12 @@ def enrol() -> str | Response:
     active = _pending()
     if active is None:
         return redirect(url_for(".login"))
-    if active.user.totp_enrolled_at is not None and active.second_factor_done is False:
-        return redirect(url_for(".second_factor"))
+    if active.user.totp_enrolled_at is not None:
+        # Already enrolled: a GET here would replace the secret and clear the enrolment, so
+        # a signed-in user lured to this page would hand the second factor to whoever knows
+        # the password (their next sign-in would offer a fresh enrolment).
+        done = active.second_factor_done
+        return redirect(url_for("staff.dashboard" if done else ".second_factor"))
     form = CodeForm()
     if request.method == "GET" or active.user.totp_secret is None:
         secret = service.begin_totp_enrolment(active.user, guard.app_keys())

@@ -1,0 +1,1 @@
+"""Medborgardialoger: citizen dialogues held by the police and the municipality."""

@@ -1,0 +1,261 @@
+"""Forms for residents (sign up, ask) and organisers (dialogue, held report, answers)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import (
+    BooleanField,
+    EmailField,
+    IntegerField,
+    RadioField,
+    SelectMultipleField,
+    StringField,
+    TextAreaField,
+)
+from wtforms.fields.choices import SelectChoice
+from wtforms.validators import (
+    Email,
+    InputRequired,
+    Length,
+    NumberRange,
+    Optional,
+    ValidationError,
+)
+from wtforms.widgets import CheckboxInput, ListWidget
+
+from intake import clock
+from intake.dialogues.models import DIGITAL, HYBRID, IN_PERSON
+
+THEMES = [
+    SelectChoice("narkotika", _l("Narkotika och droger")),
+    SelectChoice("trygghet", _l("Trygghet")),
+    SelectChoice("trafik", _l("Trafik")),
+    SelectChoice("ungdomar", _l("Ungdomar")),
+    SelectChoice("brott", _l("Brott och brottsförebyggande arbete")),
+    SelectChoice("ovrigt", _l("Övrigt")),
+]
+HOSTS = [SelectChoice("polisen", _l("Polisen")), SelectChoice("kommunen", _l("Kommunen"))]
+FORMATS = [
+    SelectChoice(IN_PERSON, _l("På plats")),
+    SelectChoice(DIGITAL, _l("Digitalt")),
+    SelectChoice(HYBRID, _l("På plats och digitalt")),
+]
+MAX_PARTY = 10
+
+
+class Checkboxes(SelectMultipleField):
+    """Several checkboxes."""
+
+    widget = ListWidget(prefix_label=False)
+    option_widget = CheckboxInput()
+
+
+def _text(label: Any, *, required: Any = None, max_length: int = 200) -> StringField:
+    checks: list[Any] = [InputRequired(required)] if required else [Optional()]
+    return StringField(
+        label,
+        validators=[
+            *checks,
+            Length(max=max_length, message=_l("Svaret får vara högst %(max)d tecken.")),
+        ],
+    )
+
+
+class SignupForm(FlaskForm):
+    """Sign up for a dialogue, no account needed."""
+
+    name = _text(_l("Namn"), required=_l("Skriv ditt namn."))
+    email = EmailField(
+        _l("E-postadress"),
+        validators=[
+            InputRequired(_l("Skriv din e-postadress.")),
+            Email(_l("Skriv e-postadressen som namn@exempel.se."), check_deliverability=False),
+            Length(max=254),
+        ],
+    )
+    phone = _text(_l("Telefonnummer (frivilligt)"), max_length=40)
+    party_size = IntegerField(
+        _l("Hur många kommer, du inräknad?"),
+        default=1,
+        validators=[
+            InputRequired(_l("Skriv hur många ni är.")),
+            NumberRange(min=1, max=MAX_PARTY, message=_l("Skriv ett antal mellan 1 och %(max)d.")),
+        ],
+    )
+    needs = TextAreaField(
+        _l("Behöver du något för att kunna delta? (frivilligt)"),
+        validators=[
+            Optional(),
+            Length(max=1000, message=_l("Texten får vara högst %(max)d tecken.")),
+        ],
+    )
+    privacy = BooleanField(
+        _l("Jag har läst hur mina uppgifter behandlas"),
+        validators=[InputRequired(_l("Bekräfta att du har läst hur uppgifterna behandlas."))],
+    )
+
+
+class QuestionForm(FlaskForm):
+    """A question for the dialogue (anonymous allowed)."""
+
+    theme = RadioField(_l("Vad gäller frågan?"), choices=THEMES, validators=[Optional()])
+    text = TextAreaField(
+        _l("Din fråga"),
+        validators=[
+            InputRequired(_l("Skriv din fråga.")),
+            Length(max=2000, message=_l("Texten får vara högst %(max)d tecken.")),
+        ],
+    )
+    name = _text(_l("Namn (frivilligt)"), max_length=120)
+    email = EmailField(
+        _l("E-postadress, om du vill ha svar (frivilligt)"),
+        validators=[
+            Optional(),
+            Email(_l("Skriv e-postadressen som namn@exempel.se."), check_deliverability=False),
+            Length(max=254),
+        ],
+    )
+
+
+def parse_local(text: str) -> datetime | None:
+    """A 'YYYY-MM-DDTHH:MM' (or with a space) in Stockholm time, as aware UTC."""
+    for fmt in ("%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M"):
+        try:
+            naive = datetime.strptime(text.strip(), fmt)
+        except ValueError:
+            continue
+        return naive.replace(tzinfo=clock.STOCKHOLM).astimezone(UTC)
+    return None
+
+
+def _moment(label: Any, *, required: bool) -> StringField:
+    checks: list[Any] = [InputRequired(_l("Skriv datum och tid."))] if required else [Optional()]
+    return StringField(
+        label,
+        validators=[*checks, Length(max=20)],
+        description=_l("Till exempel 2026-03-14 18:00."),
+    )
+
+
+class DialogueForm(FlaskForm):
+    """Create or edit a dialogue."""
+
+    title = _text(_l("Rubrik"), required=_l("Skriv en rubrik."))
+    description = TextAreaField(_l("Beskrivning"), validators=[Optional(), Length(max=5000)])
+    themes = Checkboxes(_l("Teman"), choices=THEMES)
+    hosts = Checkboxes(
+        _l("Arrangörer"), choices=HOSTS, validators=[InputRequired(_l("Välj minst en arrangör."))]
+    )
+    starts_at = _moment(_l("Börjar"), required=True)
+    ends_at = _moment(_l("Slutar"), required=True)
+    format = RadioField(
+        _l("Form"), choices=FORMATS, default=IN_PERSON, validators=[InputRequired(_l("Välj form."))]
+    )
+    place = _text(_l("Plats"))
+    address = _text(_l("Adress"))
+    meeting_link = _text(_l("Länk till mötet (visas bara för anmälda)"), max_length=500)
+    capacity = IntegerField(
+        _l("Antal platser (tomt = obegränsat)"),
+        validators=[
+            Optional(),
+            NumberRange(min=1, max=10000, message=_l("Skriv ett tal mellan 1 och 10000.")),
+        ],
+    )
+    signup_opens_at = _moment(_l("Anmälan öppnar (tomt = nu)"), required=False)
+    signup_closes_at = _moment(_l("Anmälan stänger (tomt = när dialogen börjar)"), required=False)
+    accepts_questions = BooleanField(_l("Ta emot frågor i förväg"), default=True)
+    accessibility = TextAreaField(
+        _l("Tillgänglighet"),
+        validators=[Optional(), Length(max=2000)],
+        description=_l("Till exempel hörslinga, rullstolsplatser, teckentolk på begäran."),
+    )
+    reminder_hours = IntegerField(
+        _l("Påminnelse, timmar före"),
+        default=24,
+        validators=[
+            InputRequired(_l("Skriv antal timmar.")),
+            NumberRange(min=1, max=336, message=_l("Skriv ett tal mellan 1 och 336.")),
+        ],
+    )
+
+    def _moment_of(self, field: Any) -> datetime | None:
+        return parse_local(field.data) if field.data else None
+
+    def validate_starts_at(self, field: Any) -> None:
+        """A real date and time."""
+        if field.data and parse_local(field.data) is None:
+            raise ValidationError(_l("Skriv datum och tid som ÅÅÅÅ-MM-DD TT:MM."))
+
+    def validate_ends_at(self, field: Any) -> None:
+        """After the start."""
+        end = parse_local(field.data) if field.data else None
+        if field.data and end is None:
+            raise ValidationError(_l("Skriv datum och tid som ÅÅÅÅ-MM-DD TT:MM."))
+        start = self._moment_of(self.starts_at)
+        if start and end and end <= start:
+            raise ValidationError(_l("Dialogen måste sluta efter att den börjar."))
+
+    def validate_signup_opens_at(self, field: Any) -> None:
+        """A real date and time."""
+        if field.data and parse_local(field.data) is None:
+            raise ValidationError(_l("Skriv datum och tid som ÅÅÅÅ-MM-DD TT:MM."))
+
+    def validate_signup_closes_at(self, field: Any) -> None:
+        """A real date and time, after sign-up opens."""
+        if field.data and parse_local(field.data) is None:
+            raise ValidationError(_l("Skriv datum och tid som ÅÅÅÅ-MM-DD TT:MM."))
+
+    def validate_meeting_link(self, field: Any) -> None:
+        """Digital dialogues need a link, and it must be a web address."""
+        if self.format.data in (DIGITAL, HYBRID) and not field.data:
+            raise ValidationError(_l("Skriv länken till det digitala mötet."))
+        if field.data and not field.data.startswith(("https://", "http://")):
+            raise ValidationError(_l("Länken ska börja med https://."))
+
+    def validate_place(self, field: Any) -> None:
+        """Dialogues on site need a place."""
+        if self.format.data in (IN_PERSON, HYBRID) and not field.data:
+            raise ValidationError(_l("Skriv var dialogen hålls."))
+
+
+class HeldReportForm(FlaskForm):
+    """After the dialogue."""
+
+    held = RadioField(
+        _l("Hölls dialogen?"),
+        choices=[SelectChoice("ja", _l("Ja")), SelectChoice("nej", _l("Nej"))],
+        validators=[InputRequired(_l("Välj om dialogen hölls."))],
+    )
+    attendees = IntegerField(
+        _l("Antal deltagare"),
+        default=0,
+        validators=[
+            InputRequired(_l("Skriv antal deltagare.")),
+            NumberRange(min=0, max=100000, message=_l("Skriv ett tal från 0.")),
+        ],
+    )
+    summary = TextAreaField(
+        _l("Sammanfattning (publiceras på webben)"), validators=[Optional(), Length(max=10000)]
+    )
+    themes_raised = TextAreaField(
+        _l("Frågor och teman som togs upp"), validators=[Optional(), Length(max=5000)]
+    )
+    follow_up_actions = TextAreaField(
+        _l("Åtgärder att följa upp"), validators=[Optional(), Length(max=5000)]
+    )
+
+
+class AnswerForm(FlaskForm):
+    """Publish a question with an answer."""
+
+    published_question = TextAreaField(
+        _l("Frågan som den publiceras"),
+        validators=[InputRequired(_l("Skriv frågan.")), Length(max=2000)],
+    )
+    published_answer = TextAreaField(
+        _l("Svar"), validators=[InputRequired(_l("Skriv svaret.")), Length(max=5000)]
+    )

@@ -1,0 +1,494 @@
+"""Dialogue operations: sign-up with capacity and a waiting list, cancellation with promotion
+in the same transaction, questions, held reports, reminders and erasure.
+
+Seat counting is serialised per dialogue by first bumping the dialogue's `seat_version`: the
+UPDATE takes the row lock on PostgreSQL and the write lock on SQLite before anything is
+counted, so two sign-ups can never both see the last seat. Seats shown to the public are a
+hint; this is the check.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import uuid
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+import sqlalchemy as sa
+from itsdangerous import BadSignature, URLSafeTimedSerializer
+
+from intake import audit, clock, outbox
+from intake.crypto import protected, sealing
+from intake.dialogues.models import (
+    CANCELLED,
+    CONFIRMED,
+    PLANNED,
+    WAITLISTED,
+    WITHDRAWN,
+    Dialogue,
+    HeldReport,
+    Question,
+    Registration,
+)
+from intake.extensions import db
+from intake.reports.models import Inbox
+
+QUESTION_INBOX = "medborgardialog"
+CANCEL_TOKEN_DAYS = 365
+
+
+class SignupError(Exception):
+    """A sign-up that cannot be taken; `reason` names why."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+@dataclass(frozen=True)
+class Person:
+    """What a registrant tells us (protected at rest)."""
+
+    name: str
+    email: str
+    phone: str = ""
+    needs: str = ""
+
+
+@dataclass(frozen=True)
+class SignupResult:
+    """The outcome of a sign-up."""
+
+    registration: Registration
+    position: int | None  # place in the waiting list, None when confirmed
+
+
+def _aad(registration_id: int) -> bytes:
+    return f"intake:registration:v1:{registration_id}".encode()
+
+
+def email_tag(email: str, *, secret: bytes) -> str:
+    """A keyed hash of a normalised e-mail, for the one-per-dialogue constraint."""
+    return hmac.new(secret, email.strip().lower().encode(), hashlib.sha256).hexdigest()
+
+
+def person_of(registration: Registration, keys: Mapping[int, bytes]) -> Person | None:
+    """The registrant's details, or None once erased."""
+    if registration.protected is None:
+        return None
+    data = json.loads(protected.unprotect(registration.protected, keys, aad=_aad(registration.id)))
+    return Person(**data)
+
+
+def _lock(dialogue_id: int) -> Dialogue:
+    """Serialise seat counting for this dialogue (see the module docstring); a fresh copy."""
+    db.session.execute(
+        sa.update(Dialogue)
+        .where(Dialogue.id == dialogue_id)
+        .values(seat_version=Dialogue.seat_version + 1)
+    )
+    dialogue = db.session.get(Dialogue, dialogue_id, populate_existing=True)
+    assert dialogue is not None
+    return dialogue
+
+
+def seats_taken(dialogue_id: int) -> int:
+    """People confirmed for a dialogue."""
+    return (
+        db.session.scalar(
+            sa.select(sa.func.coalesce(sa.func.sum(Registration.party_size), 0)).where(
+                Registration.dialogue_id == dialogue_id, Registration.status == CONFIRMED
+            )
+        )
+        or 0
+    )
+
+
+def seats_left(dialogue: Dialogue) -> int | None:
+    """Free seats (a hint for the public page); None when there is no limit."""
+    if dialogue.capacity is None:
+        return None
+    return max(dialogue.capacity - seats_taken(dialogue.id), 0)
+
+
+def _waiting(dialogue_id: int) -> list[Registration]:
+    return list(
+        db.session.scalars(
+            sa.select(Registration)
+            .where(Registration.dialogue_id == dialogue_id, Registration.status == WAITLISTED)
+            .order_by(Registration.created_at, Registration.id)
+        )
+    )
+
+
+def waitlist_position(registration: Registration) -> int | None:
+    """1-based place in the waiting list."""
+    if registration.status != WAITLISTED:
+        return None
+    ids = [r.id for r in _waiting(registration.dialogue_id)]
+    return ids.index(registration.id) + 1
+
+
+def signup_open(dialogue: Dialogue, *, now: datetime) -> bool:
+    """Whether sign-up is open now."""
+    return (
+        dialogue.status == PLANNED
+        and dialogue.starts_at > now
+        and (dialogue.signup_opens_at is None or dialogue.signup_opens_at <= now)
+        and (dialogue.signup_closes_at is None or now < dialogue.signup_closes_at)
+    )
+
+
+def register(
+    dialogue: Dialogue,
+    person: Person,
+    *,
+    party_size: int,
+    locale: str,
+    keys: Mapping[int, bytes],
+    tag_secret: bytes,
+    links: MailLinks,
+) -> SignupResult:
+    """Sign up: confirmed while seats last, else the waiting list. One transaction; commits."""
+    dialogue_id = dialogue.id
+    db.session.rollback()  # start clean: the lock below must be the transaction's first act
+    dialogue = _lock(dialogue_id)
+    now = clock.now()
+    if not signup_open(dialogue, now=now):
+        db.session.rollback()
+        raise SignupError("closed")
+    tag = email_tag(person.email, secret=tag_secret)
+    if db.session.scalar(
+        sa.select(Registration.id).where(
+            Registration.dialogue_id == dialogue.id, Registration.email_tag == tag
+        )
+    ):
+        db.session.rollback()
+        raise SignupError("duplicate")
+    fits = dialogue.capacity is None or (
+        not _waiting(dialogue.id) and seats_taken(dialogue.id) + party_size <= dialogue.capacity
+    )
+    registration = Registration(
+        dialogue_id=dialogue.id,
+        email_tag=tag,
+        party_size=party_size,
+        status=CONFIRMED if fits else WAITLISTED,
+        locale=locale,
+        created_at=now,
+    )
+    db.session.add(registration)
+    db.session.flush()
+    registration.protected = protected.protect(
+        json.dumps(person.__dict__).encode(), keys, aad=_aad(registration.id)
+    )
+    position = None if fits else waitlist_position(registration)
+    if fits:
+        _mail(registration, person, "dialogue_confirmed", dialogue, links, with_ics=True)
+    else:
+        _mail(registration, person, "dialogue_waitlisted", dialogue, links, position=position)
+    try:
+        db.session.commit()
+    except sa.exc.IntegrityError as error:  # the same e-mail in a race: still one registration
+        db.session.rollback()
+        raise SignupError("duplicate") from error
+    return SignupResult(registration=registration, position=position)
+
+
+@dataclass(frozen=True)
+class MailLinks:
+    """How mails link back: the base URL and a signer for self-service cancel tokens."""
+
+    base_url: str
+    secret_key: str
+
+    def serializer(self) -> URLSafeTimedSerializer:
+        """The token signer."""
+        return URLSafeTimedSerializer(self.secret_key, salt="intake-dialogue-cancel")
+
+    def cancel_url(self, registration: Registration) -> str:
+        """A signed, expiring self-service link."""
+        token = self.serializer().dumps(registration.id)
+        return f"{self.base_url}/dialoger/avboka/{token}"
+
+    def registration_id(self, token: str) -> int | None:
+        """The registration a token names, or None if forged or expired."""
+        try:
+            value = self.serializer().loads(token, max_age=CANCEL_TOKEN_DAYS * 86400)
+        except BadSignature:
+            return None
+        return value if isinstance(value, int) else None
+
+
+def _mail(
+    registration: Registration,
+    person: Person,
+    template: str,
+    dialogue: Dialogue,
+    links: MailLinks,
+    *,
+    with_ics: bool = False,
+    position: int | None = None,
+) -> None:
+    context: dict[str, Any] = {
+        "title": dialogue.title,
+        "starts_at": dialogue.starts_at.isoformat(),
+        "ends_at": dialogue.ends_at.isoformat(),
+        "place": dialogue.place,
+        "address": dialogue.address,
+        "format": dialogue.format,
+        "dialogue_url": f"{links.base_url}/dialoger/{dialogue.id}",
+        "cancel_url": links.cancel_url(registration),
+        "party_size": registration.party_size,
+    }
+    if registration.status == CONFIRMED and dialogue.meeting_link:
+        context["meeting_link"] = dialogue.meeting_link
+    if position is not None:
+        context["position"] = position
+    if with_ics:
+        context["attachments"] = ["ics"]
+        context["dialogue_id"] = dialogue.id
+        context["uid"] = f"dialogue-{dialogue.id}-registration-{registration.id}"
+    outbox.enqueue(template, person.email, context, locale=registration.locale)
+
+
+def promote(
+    dialogue: Dialogue, *, keys: Mapping[int, bytes], links: MailLinks
+) -> list[Registration]:
+    """Move people from the waiting list while their party fits (in the caller's lock)."""
+    promoted = []
+    taken = seats_taken(dialogue.id)
+    for waiting in _waiting(dialogue.id):
+        if dialogue.capacity is not None and taken + waiting.party_size > dialogue.capacity:
+            break  # first come, first served: nobody jumps the queue
+        waiting.status, waiting.promoted_at = CONFIRMED, clock.now()
+        taken += waiting.party_size
+        person = person_of(waiting, keys)
+        if person is not None:
+            _mail(waiting, person, "dialogue_promoted", dialogue, links, with_ics=True)
+        promoted.append(waiting)
+    return promoted
+
+
+def cancel(
+    registration: Registration, *, keys: Mapping[int, bytes], links: MailLinks
+) -> list[Registration]:
+    """Cancel a registration, promote the next in line in the same transaction; commits."""
+    dialogue_id, registration_id = registration.dialogue_id, registration.id
+    db.session.rollback()
+    dialogue = _lock(dialogue_id)
+    found = db.session.get(Registration, registration_id, populate_existing=True)
+    assert found is not None
+    registration = found
+    if registration.status == WITHDRAWN:
+        db.session.rollback()
+        return []
+    registration.status, registration.cancelled_at = WITHDRAWN, clock.now()
+    person = person_of(registration, keys)
+    if person is not None:
+        _mail(registration, person, "dialogue_cancelled_receipt", dialogue, links)
+    promoted = promote(dialogue, keys=keys, links=links) if dialogue.status == PLANNED else []
+    db.session.commit()
+    return promoted
+
+
+def notify_all(
+    dialogue: Dialogue, template: str, *, keys: Mapping[int, bytes], links: MailLinks
+) -> int:
+    """Tell every active registrant (time changed, or cancelled); in the caller's transaction."""
+    count = 0
+    for registration in db.session.scalars(
+        sa.select(Registration).where(
+            Registration.dialogue_id == dialogue.id,
+            Registration.status.in_([CONFIRMED, WAITLISTED]),
+        )
+    ):
+        person = person_of(registration, keys)
+        if person is not None:
+            _mail(
+                registration,
+                person,
+                template,
+                dialogue,
+                links,
+                with_ics=template == "dialogue_changed" and registration.status == CONFIRMED,
+            )
+            count += 1
+    return count
+
+
+def reschedule(
+    dialogue: Dialogue,
+    starts_at: datetime,
+    ends_at: datetime,
+    *,
+    keys: Mapping[int, bytes],
+    links: MailLinks,
+) -> None:
+    """A new time: reminders are planned again and everyone is told (caller commits)."""
+    dialogue.starts_at, dialogue.ends_at = starts_at, ends_at
+    db.session.execute(
+        sa.update(Registration)
+        .where(Registration.dialogue_id == dialogue.id)
+        .values(reminded_at=None)
+    )
+    notify_all(dialogue, "dialogue_changed", keys=keys, links=links)
+
+
+def cancel_dialogue(
+    dialogue: Dialogue, *, keys: Mapping[int, bytes], links: MailLinks, by_id: int, by: str
+) -> None:
+    """The organiser cancels the dialogue: everyone is told; commits."""
+    dialogue.status = CANCELLED
+    dialogue.updated_at = clock.now()
+    notify_all(dialogue, "dialogue_cancelled", keys=keys, links=links)
+    audit.record(
+        "dialogue_cancelled",
+        actor_id=by_id,
+        actor=by,
+        target_type="dialogue",
+        target_id=dialogue.id,
+    )
+    db.session.commit()
+
+
+def send_reminders(*, now: datetime, keys: Mapping[int, bytes], links: MailLinks) -> int:
+    """Reminders N hours before, once, never to cancelled registrations; commits."""
+    sent = 0
+    upcoming = db.session.scalars(
+        sa.select(Dialogue).where(
+            Dialogue.status == PLANNED,
+            Dialogue.starts_at > now,
+            Dialogue.starts_at <= now + timedelta(days=30),
+        )
+    )
+    for dialogue in upcoming:
+        if now < dialogue.starts_at - timedelta(hours=dialogue.reminder_hours):
+            continue
+        for registration in db.session.scalars(
+            sa.select(Registration).where(
+                Registration.dialogue_id == dialogue.id,
+                Registration.status == CONFIRMED,
+                Registration.reminded_at.is_(None),
+            )
+        ):
+            person = person_of(registration, keys)
+            if person is not None:
+                _mail(registration, person, "dialogue_reminder", dialogue, links)
+                registration.reminded_at = now
+                sent += 1
+    db.session.commit()
+    return sent
+
+
+def erase_personal_data(*, now: datetime, after_days: int) -> int:
+    """Erase registrants' details N days after a dialogue; counts stay. Commits."""
+    cutoff = now - timedelta(days=after_days)
+    ended = list(
+        db.session.scalars(
+            sa.select(Dialogue).where(
+                Dialogue.ends_at < cutoff, Dialogue.personal_data_erased_at.is_(None)
+            )
+        )
+    )
+    for dialogue in ended:
+        db.session.execute(
+            sa.update(Registration)
+            .where(Registration.dialogue_id == dialogue.id)
+            .values(protected=None, email_tag=None)
+        )
+        dialogue.personal_data_erased_at = now
+        audit.record(
+            "registrations_erased",
+            actor_id=None,
+            actor="gallring",
+            target_type="dialogue",
+            target_id=dialogue.id,
+        )
+    db.session.commit()
+    return len(ended)
+
+
+def question_context(question_id: str, dialogue_id: int, inbox_id: int) -> bytes:
+    """What a sealed question is bound to."""
+    return f"intake:dialogue-question:v1:{question_id}:{dialogue_id}:inbox:{inbox_id}".encode()
+
+
+def submit_question(
+    dialogue: Dialogue, *, text: str, theme: str, name: str, email: str
+) -> Question:
+    """A resident's question, sealed to the Medborgardialog inbox; commits."""
+    inbox = db.session.scalar(sa.select(Inbox).where(Inbox.slug == QUESTION_INBOX))
+    if inbox is None:
+        raise SignupError("no_inbox")
+    question = Question(
+        id=str(uuid.uuid4()),
+        dialogue_id=dialogue.id,
+        inbox_id=inbox.id,
+        theme=theme,
+        received_at=clock.now().replace(second=0, microsecond=0),
+    )
+    plaintext = json.dumps(
+        {"text": text, "name": name, "email": email}, ensure_ascii=False
+    ).encode()
+    question.sealed = sealing.seal(
+        plaintext, inbox.public_key, context=question_context(question.id, dialogue.id, inbox.id)
+    )
+    db.session.add(question)
+    db.session.commit()
+    return question
+
+
+def open_question(question: Question, private_key: bytes) -> dict[str, str]:
+    """A question's text and contact, for a member of the Medborgardialog inbox."""
+    plaintext = sealing.open_sealed(
+        question.sealed,
+        private_key,
+        context=question_context(question.id, question.dialogue_id, question.inbox_id),
+    )
+    data: dict[str, str] = json.loads(plaintext)
+    return data
+
+
+def record_held(
+    dialogue: Dialogue,
+    *,
+    held: bool,
+    attendees: int,
+    summary: str,
+    themes_raised: str,
+    follow_up_actions: str,
+    by_id: int,
+    by: str,
+) -> HeldReport:
+    """The held-dialogue report (created or replaced); commits."""
+    report = dialogue.report or HeldReport(dialogue_id=dialogue.id)
+    report.held, report.attendees, report.summary = held, attendees, summary
+    report.themes_raised, report.follow_up_actions = themes_raised, follow_up_actions
+    report.recorded_by_id, report.recorded_at = by_id, clock.now()
+    db.session.add(report)
+    audit.record(
+        "dialogue_report_recorded",
+        actor_id=by_id,
+        actor=by,
+        target_type="dialogue",
+        target_id=dialogue.id,
+        held=held,
+    )
+    db.session.commit()
+    return report
+
+
+def ended_without_report(*, now: datetime) -> list[Dialogue]:
+    """Dialogues that have ended (not cancelled) and still lack a held report."""
+    return list(
+        db.session.scalars(
+            sa.select(Dialogue)
+            .outerjoin(HeldReport, HeldReport.dialogue_id == Dialogue.id)
+            .where(Dialogue.status == PLANNED, Dialogue.ends_at < now, HeldReport.id.is_(None))
+            .order_by(Dialogue.starts_at)
+        )
+    )

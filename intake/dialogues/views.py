@@ -1,0 +1,202 @@
+"""Residents at /dialoger: upcoming and past dialogues, sign-up, questions, self-service cancel."""
+
+from __future__ import annotations
+
+import hashlib
+
+import sqlalchemy as sa
+from flask import Blueprint, abort, current_app, redirect, render_template, url_for
+from flask_babel import get_locale
+from flask_babel import gettext as _
+from werkzeug.wrappers import Response
+
+from intake import clock
+from intake.accounts.forms import EmptyForm
+from intake.dialogues import service
+from intake.dialogues.forms import THEMES, QuestionForm, SignupForm
+from intake.dialogues.models import CANCELLED, Dialogue, HeldReport, Question, Registration
+from intake.extensions import db, limiter
+
+bp = Blueprint("dialogues", __name__, url_prefix="/dialoger")
+
+
+def links() -> service.MailLinks:
+    """Mail links for this installation."""
+    cfg = current_app.config
+    return service.MailLinks(base_url=cfg["BASE_URL"], secret_key=str(cfg["SECRET_KEY"]))
+
+
+def tag_secret() -> bytes:
+    """The key for e-mail tags (one registration per e-mail and dialogue)."""
+    return hashlib.sha256(
+        b"intake:email-tag:" + str(current_app.config["SECRET_KEY"]).encode()
+    ).digest()
+
+
+def get_dialogue(dialogue_id: int) -> Dialogue:
+    """A dialogue or 404."""
+    dialogue = db.session.get(Dialogue, dialogue_id)
+    if dialogue is None:
+        abort(404)
+    return dialogue
+
+
+def _limit() -> str:
+    return str(current_app.config["RATELIMIT_SIGNUP"])
+
+
+@bp.get("/")
+def index() -> str:
+    """Upcoming dialogues, then past ones with their published summaries."""
+    now = clock.now()
+    upcoming = db.session.scalars(
+        sa.select(Dialogue).where(Dialogue.ends_at >= now).order_by(Dialogue.starts_at)
+    ).all()
+    past = db.session.scalars(
+        sa.select(Dialogue)
+        .join(HeldReport, HeldReport.dialogue_id == Dialogue.id)
+        .where(Dialogue.ends_at < now, HeldReport.held.is_(True))
+        .order_by(Dialogue.starts_at.desc())
+        .limit(20)
+    ).all()
+    return render_template(
+        "dialogues/index.html", upcoming=upcoming, past=past, theme_labels=_theme_labels()
+    )
+
+
+def _theme_labels() -> dict[str, str]:
+    return {choice.value: str(choice.label) for choice in THEMES}
+
+
+def _page(
+    dialogue: Dialogue, *, signup: SignupForm | None = None, question: QuestionForm | None = None
+) -> str:
+    now = clock.now()
+    published = db.session.scalars(
+        sa.select(Question)
+        .where(Question.dialogue_id == dialogue.id, Question.published_at.is_not(None))
+        .order_by(Question.published_at)
+    ).all()
+    return render_template(
+        "dialogues/dialogue.html",
+        dialogue=dialogue,
+        seats_left=service.seats_left(dialogue),
+        signup_open=service.signup_open(dialogue, now=now),
+        questions_open=dialogue.accepts_questions
+        and dialogue.status != CANCELLED
+        and dialogue.starts_at > now,
+        signup=signup or SignupForm(formdata=None),
+        question=question or QuestionForm(formdata=None),
+        published=published,
+        past=dialogue.ends_at < now,
+        theme_labels=_theme_labels(),
+    )
+
+
+@bp.get("/<int:dialogue_id>")
+def show(dialogue_id: int) -> str:
+    """One dialogue: when, where, seats left (a hint), sign-up and questions."""
+    return _page(get_dialogue(dialogue_id))
+
+
+@bp.post("/<int:dialogue_id>/anmalan")
+@limiter.limit(_limit)
+def signup(dialogue_id: int) -> str | Response:
+    """Sign up; confirmed or waiting list, told which."""
+    dialogue = get_dialogue(dialogue_id)
+    form = SignupForm()
+    if not form.validate():
+        return _page(dialogue, signup=form)
+    person = service.Person(
+        name=form.name.data.strip(),
+        email=form.email.data.strip(),
+        phone=(form.phone.data or "").strip(),
+        needs=(form.needs.data or "").strip(),
+    )
+    try:
+        result = service.register(
+            dialogue,
+            person,
+            party_size=form.party_size.data,
+            locale=str(get_locale()),
+            keys=current_app.config["APP_KEYS"],
+            tag_secret=tag_secret(),
+            links=links(),
+        )
+    except service.SignupError as error:
+        if error.reason == "duplicate":
+            form.email.errors = [
+                _(
+                    "Den här e-postadressen är redan anmäld till dialogen. Se bekräftelsen i din e-post; där finns en länk för att avboka."  # noqa: E501
+                )
+            ]
+        else:
+            form.name.errors = [_("Anmälan är stängd för den här dialogen.")]
+        return _page(dialogue, signup=form)
+    return redirect(
+        url_for(
+            ".registered",
+            dialogue_id=dialogue.id,
+            status="bekraftad" if result.position is None else f"reserv-{result.position}",
+        ),
+        code=303,
+    )
+
+
+@bp.get("/<int:dialogue_id>/anmald/<status>")
+def registered(dialogue_id: int, status: str) -> str:
+    """After signing up: confirmed, or the place in the waiting list."""
+    dialogue = get_dialogue(dialogue_id)
+    position = None
+    if status.startswith("reserv-") and status[7:].isdecimal():
+        position = int(status[7:])
+    elif status != "bekraftad":
+        abort(404)
+    return render_template("dialogues/registered.html", dialogue=dialogue, position=position)
+
+
+@bp.post("/<int:dialogue_id>/fraga")
+@limiter.limit(_limit)
+def ask(dialogue_id: int) -> str | Response:
+    """Send a question before the dialogue (sealed)."""
+    dialogue = get_dialogue(dialogue_id)
+    form = QuestionForm()
+    if not (
+        dialogue.accepts_questions
+        and dialogue.status != CANCELLED
+        and dialogue.starts_at > clock.now()
+    ):
+        abort(404)
+    if not form.validate():
+        return _page(dialogue, question=form)
+    service.submit_question(
+        dialogue,
+        text=form.text.data.strip(),
+        theme=form.theme.data or "",
+        name=(form.name.data or "").strip(),
+        email=(form.email.data or "").strip(),
+    )
+    return redirect(url_for(".asked", dialogue_id=dialogue.id), code=303)
+
+
+@bp.get("/<int:dialogue_id>/fraga-skickad")
+def asked(dialogue_id: int) -> str:
+    """Thanks for the question."""
+    return render_template("dialogues/asked.html", dialogue=get_dialogue(dialogue_id))
+
+
+@bp.route("/avboka/<token>", methods=["GET", "POST"])
+def cancel(token: str) -> str | Response:
+    """Self-service cancel from the mail's link: confirm on a page, then cancel (POST)."""
+    registration_id = links().registration_id(token)
+    registration = db.session.get(Registration, registration_id) if registration_id else None
+    if registration is None:
+        return render_template("dialogues/cancel_invalid.html"), 404  # type: ignore[return-value]
+    dialogue = get_dialogue(registration.dialogue_id)
+    form = EmptyForm()
+    if form.validate_on_submit():
+        service.cancel(registration, keys=current_app.config["APP_KEYS"], links=links())
+        return render_template("dialogues/cancelled.html", dialogue=dialogue)
+    return render_template(
+        "dialogues/cancel_confirm.html", dialogue=dialogue, registration=registration, form=form
+    )
