@@ -16,6 +16,7 @@ from intake import clock
 from intake.accounts.models import User
 from intake.crypto import custody, keywrap, passwords, sealing
 from intake.extensions import db
+from intake.followup import seed
 from intake.reports import choices as c
 from intake.reports.models import Inbox, RoutingRule
 
@@ -153,6 +154,8 @@ def run_setup(
     inboxes = _ensure_inboxes(result)
     _ensure_rules(inboxes, result)
     _ensure_admin(result)
+    if seed.load_seed_promise() is not None:
+        result.created.append("medborgarlöfte 2021–2022")
     db.session.commit()
     if demo and demo_hook is not None:
         demo_hook(result)

@@ -7,7 +7,7 @@ from flask import Flask
 from flask.cli import AppGroup
 from flask_migrate import upgrade
 
-from intake import audit, bootstrap, clock, demo, jobs, outbox
+from intake import appkeys, audit, bootstrap, clock, demo, jobs, outbox
 from intake.extensions import db
 from intake.reports import drafts, retention
 
@@ -16,6 +16,7 @@ drafts_cli = AppGroup("drafts", help="Drafts of reports in progress.")
 audit_cli = AppGroup("audit", help="The hash-chained audit trail.")
 retention_cli = AppGroup("retention", help="Retention (gallring) of report content.")
 jobs_cli = AppGroup("jobs", help="Scheduled work.")
+keys_cli = AppGroup("keys", help="The application keys for protected data.")
 
 
 @click.command("setup")
@@ -85,7 +86,31 @@ def jobs_run() -> None:
     click.echo("Klart.")
 
 
+@keys_cli.command("rotate")
+def keys_rotate() -> None:
+    """Add a new application key and re-encrypt all protected data under it (online)."""
+    version = appkeys.add_key()
+    changed = appkeys.reencrypt()
+    audit.record("keys_rotated", actor_id=None, actor="cli", version=version, rows=changed)
+    db.session.commit()
+    click.echo(f"Ny nyckelversion {version}; {changed} skyddade värden omkrypterade.")
+
+
+@keys_cli.command("reencrypt")
+def keys_reencrypt() -> None:
+    """Re-encrypt what is still under an older key (run after every process has reloaded)."""
+    click.echo(f"{appkeys.reencrypt()} skyddade värden omkrypterade.")
+
+
 def register(app: Flask) -> None:
     """Attach the commands."""
-    for command in (setup_command, outbox_cli, drafts_cli, audit_cli, retention_cli, jobs_cli):
+    for command in (
+        setup_command,
+        outbox_cli,
+        drafts_cli,
+        audit_cli,
+        retention_cli,
+        jobs_cli,
+        keys_cli,
+    ):
         app.cli.add_command(command)

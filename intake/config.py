@@ -144,17 +144,19 @@ def load_config(app: Flask, overrides: Mapping[str, Any] | None) -> None:
     # deployment (own database URL) must have run `flask --app intake setup` or been given
     # INTAKE_SECRET_KEY, and refuses to start otherwise.
     found = secrets.load(instance) if instance.exists() else None
+    from_file = found is not None
     if found is None and embedded and not app.config["TESTING"]:
-        found = secrets.create(instance)
+        found, from_file = secrets.create(instance), True
     if found is None:
-        if app.config["TESTING"]:
-            found = secrets.generate()
-        else:
+        if not app.config["TESTING"]:
             raise ConfigError(
                 f"Hemligheterna saknas i {instance}/{secrets.FILENAME}. "
-                "Kör `python -m intake.secrets create` eller sätt INTAKE_SECRET_KEY."
+                "Kör `python -m intake.secrets create`."
             )
-    app.config.setdefault("SECRET_KEY", found.secret_key)
+        found = secrets.generate()
     if not app.config.get("SECRET_KEY"):
         app.config["SECRET_KEY"] = found.secret_key
-    app.config.setdefault("APP_KEYS", found.app_keys)
+    if not app.config.get("APP_KEYS"):
+        app.config["APP_KEYS"] = found.app_keys
+        # Keys read from the instance file follow rotations (intake.appkeys).
+        app.config["APP_KEYS_FROM_FILE"] = from_file

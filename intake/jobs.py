@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from flask import current_app
 from sqlalchemy.orm import Mapped, mapped_column
 
-from intake import clock, outbox
+from intake import appkeys, clock, outbox
 from intake.accounts import sessions
 from intake.accounts.models import ADMIN, ORGANISER, User
 from intake.dialogues import service as dialogues
@@ -133,7 +133,7 @@ def remind_organisers(*, now: datetime) -> int:
 def run_due() -> None:
     """Run every scheduled job that is due."""
     now = clock.now()
-    keys = current_app.config["APP_KEYS"]
+    keys = appkeys.keys()
     dialogues.send_reminders(now=now, keys=keys, links=dialogue_links())
     purged = drafts.purge_expired()
     if purged:

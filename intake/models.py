@@ -3,14 +3,17 @@
 from intake.accounts.models import BackupCode, Membership, StaffSession, User
 from intake.audit import AuditEvent, AuditHead
 from intake.dialogues.models import Dialogue, HeldReport, Question, Registration
+from intake.followup.models import Activity, Commitment, Promise, YearNote
 from intake.jobs import JobRun
 from intake.outbox import OutboxMessage
 from intake.reports.models import Draft, Inbox, Report, ReportMessage, RoutingRule
 
 __all__ = [
+    "Activity",
     "AuditEvent",
     "AuditHead",
     "BackupCode",
+    "Commitment",
     "Dialogue",
     "Draft",
     "HeldReport",
@@ -18,6 +21,7 @@ __all__ = [
     "JobRun",
     "Membership",
     "OutboxMessage",
+    "Promise",
     "Question",
     "Registration",
     "Report",
@@ -25,4 +29,5 @@ __all__ = [
     "RoutingRule",
     "StaffSession",
     "User",
+    "YearNote",
 ]

@@ -25,7 +25,7 @@ from flask_babel import force_locale
 from flask_mail import Message
 from sqlalchemy.orm import Mapped, mapped_column
 
-from intake import clock
+from intake import appkeys, clock
 from intake.crypto import CryptoError, protected
 from intake.extensions import db, mail
 from intake.models_base import UTCDateTime
@@ -61,11 +61,12 @@ class OutboxMessage(db.Model):  # type: ignore[name-defined]
         """The recipient's address ('' once the mail is sent and the address wiped)."""
         if self.recipient_protected is None:
             return ""
-        keys = current_app.config["APP_KEYS"]
-        return protected.unprotect(self.recipient_protected, keys, aad=_RECIPIENT_AAD).decode()
+        return protected.unprotect(
+            self.recipient_protected, appkeys.keys(), aad=RECIPIENT_AAD
+        ).decode()
 
 
-_RECIPIENT_AAD = b"intake:outbox-recipient:v1"
+RECIPIENT_AAD = b"intake:outbox-recipient:v1"
 # Attachment builders by kind, registered by the domains (e.g. dialogues' .ics files):
 # builder(context) -> (filename, content type, bytes).
 ATTACHMENTS: dict[str, Callable[[dict[str, Any]], tuple[str, str, bytes]]] = {}
@@ -76,10 +77,10 @@ def enqueue(
 ) -> OutboxMessage:
     """Add an e-mail to the current transaction; it is sent only if the transaction commits."""
     moment = clock.now()
-    keys = current_app.config["APP_KEYS"]
+    keys = appkeys.keys()
     message = OutboxMessage(
         template=template,
-        recipient_protected=protected.protect(recipient.encode(), keys, aad=_RECIPIENT_AAD),
+        recipient_protected=protected.protect(recipient.encode(), keys, aad=RECIPIENT_AAD),
         locale=locale,
         context=context or {},
         created_at=moment,

@@ -125,12 +125,25 @@ def register(app: Flask) -> None:
     from intake.dialogues import ics
     from intake.dialogues.staff_views import bp as organiser
     from intake.dialogues.views import bp as dialogues
+    from intake.followup.views import bp as followup_staff
+    from intake.followup.views import public as promise
     from intake.reports.followup_views import bp as followup
     from intake.reports.staff_views import bp as staff
     from intake.reports.views import bp as reports
 
     database.configure(app)
-    for blueprint in (site, reports, followup, dialogues, staff_auth, staff, organiser, admin):
+    for blueprint in (
+        site,
+        reports,
+        followup,
+        dialogues,
+        promise,
+        staff_auth,
+        staff,
+        organiser,
+        followup_staff,
+        admin,
+    ):
         app.register_blueprint(blueprint)
     outbox.ATTACHMENTS["ics"] = ics.attachment
     app.after_request(_security_headers)

@@ -12,6 +12,7 @@ from flask import abort, current_app, g, redirect, request, session, url_for
 from flask_login import current_user
 from werkzeug.wrappers import Response
 
+from intake import appkeys
 from intake.accounts import sessions
 from intake.accounts.models import User
 from intake.crypto import keywrap
@@ -40,8 +41,7 @@ def timeouts() -> sessions.Timeouts:
 
 def app_keys() -> dict[int, bytes]:
     """The application keys (protected data)."""
-    keys: dict[int, bytes] = current_app.config["APP_KEYS"]
-    return keys
+    return appkeys.keys()
 
 
 def pepper() -> bytes:

@@ -8,12 +8,12 @@ from collections import defaultdict
 from datetime import datetime
 
 import sqlalchemy as sa
-from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from werkzeug.wrappers import Response
 
-from intake import audit, clock
+from intake import appkeys, audit, clock
 from intake.accounts import guard
 from intake.accounts import service as accounts
 from intake.accounts.forms import EmptyForm
@@ -51,8 +51,7 @@ def get_dialogue(dialogue_id: int) -> Dialogue:
 
 
 def _keys() -> dict[int, bytes]:
-    keys: dict[int, bytes] = current_app.config["APP_KEYS"]
-    return keys
+    return appkeys.keys()
 
 
 def _log(action: str, dialogue: Dialogue, **details: object) -> None:

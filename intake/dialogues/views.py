@@ -10,7 +10,7 @@ from flask_babel import get_locale
 from flask_babel import gettext as _
 from werkzeug.wrappers import Response
 
-from intake import clock
+from intake import appkeys, clock
 from intake.accounts.forms import EmptyForm
 from intake.dialogues import service
 from intake.dialogues.forms import THEMES, QuestionForm, SignupForm
@@ -119,7 +119,7 @@ def signup(dialogue_id: int) -> str | Response:
             person,
             party_size=form.party_size.data,
             locale=str(get_locale()),
-            keys=current_app.config["APP_KEYS"],
+            keys=appkeys.keys(),
             tag_secret=tag_secret(),
             links=links(),
         )
@@ -195,7 +195,7 @@ def cancel(token: str) -> str | Response:
     dialogue = get_dialogue(registration.dialogue_id)
     form = EmptyForm()
     if form.validate_on_submit():
-        service.cancel(registration, keys=current_app.config["APP_KEYS"], links=links())
+        service.cancel(registration, keys=appkeys.keys(), links=links())
         return render_template("dialogues/cancelled.html", dialogue=dialogue)
     return render_template(
         "dialogues/cancel_confirm.html", dialogue=dialogue, registration=registration, form=form

@@ -1,0 +1,1 @@
+"""Uppföljning: the citizens' promise, its commitments, activities and yearly progress."""

@@ -1,0 +1,195 @@
+"""Recording activities and reasons, and starting a new promise. Who may record what:
+partners (the police) for police commitments, municipal staff for the municipality's, both
+for shared ones, admins for all. Every change is audited."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+import sqlalchemy as sa
+
+from intake import audit, clock
+from intake.accounts.models import ADMIN, CASEWORKER, ORGANISER, PARTNER, User
+from intake.extensions import db
+from intake.followup.models import (
+    BOTH,
+    MUNICIPALITY,
+    POLICE,
+    Activity,
+    Commitment,
+    Promise,
+    YearNote,
+)
+
+PARTIES_BY_ROLE = {
+    ADMIN: {POLICE, MUNICIPALITY, BOTH},
+    PARTNER: {POLICE, BOTH},
+    ORGANISER: {MUNICIPALITY, BOTH},
+    CASEWORKER: {MUNICIPALITY, BOTH},
+}
+
+
+class NotAllowed(Exception):
+    """The user may not record for this commitment."""
+
+
+def may_record(user: User, commitment: Commitment) -> bool:
+    """Whether the user may record and edit activities of the commitment."""
+    return commitment.party in PARTIES_BY_ROLE.get(user.role, set())
+
+
+def _check(user: User, commitment: Commitment) -> None:
+    if not may_record(user, commitment):
+        raise NotAllowed()
+
+
+@dataclass(frozen=True)
+class ActivityInput:
+    """What is recorded about an activity."""
+
+    occurred_on: date
+    count: int
+    place: str
+    note: str
+
+
+def add_activity(commitment: Commitment, data: ActivityInput, *, user: User) -> Activity:
+    """Record an activity; commits."""
+    _check(user, commitment)
+    activity = Activity(
+        commitment_id=commitment.id,
+        occurred_on=data.occurred_on,
+        count=data.count,
+        place=data.place,
+        note=data.note,
+        recorded_by_id=user.id,
+        recorded_at=clock.now(),
+    )
+    db.session.add(activity)
+    db.session.flush()
+    audit.record(
+        "activity_added",
+        actor_id=user.id,
+        actor=user.email,
+        target_type="activity",
+        target_id=activity.id,
+        commitment=commitment.id,
+    )
+    db.session.commit()
+    return activity
+
+
+def update_activity(activity: Activity, data: ActivityInput, *, user: User) -> None:
+    """Change an activity; commits."""
+    commitment = db.session.get(Commitment, activity.commitment_id)
+    assert commitment is not None
+    _check(user, commitment)
+    activity.occurred_on, activity.count = data.occurred_on, data.count
+    activity.place, activity.note = data.place, data.note
+    audit.record(
+        "activity_changed",
+        actor_id=user.id,
+        actor=user.email,
+        target_type="activity",
+        target_id=activity.id,
+    )
+    db.session.commit()
+
+
+def delete_activity(activity: Activity, *, user: User) -> None:
+    """Remove an activity; commits."""
+    commitment = db.session.get(Commitment, activity.commitment_id)
+    assert commitment is not None
+    _check(user, commitment)
+    audit.record(
+        "activity_deleted",
+        actor_id=user.id,
+        actor=user.email,
+        target_type="activity",
+        target_id=activity.id,
+        commitment=commitment.id,
+    )
+    db.session.delete(activity)
+    db.session.commit()
+
+
+def save_note(
+    commitment: Commitment, year: int, reason: str, next_planned_on: date | None, *, user: User
+) -> None:
+    """Why the commitment is behind in a year, and the next planned date; commits."""
+    _check(user, commitment)
+    note = db.session.scalar(
+        sa.select(YearNote).where(YearNote.commitment_id == commitment.id, YearNote.year == year)
+    )
+    if note is None:
+        note = YearNote(commitment_id=commitment.id, year=year)
+        db.session.add(note)
+    note.reason, note.next_planned_on, note.updated_at = reason, next_planned_on, clock.now()
+    audit.record(
+        "reason_saved",
+        actor_id=user.id,
+        actor=user.email,
+        target_type="commitment",
+        target_id=commitment.id,
+        year=year,
+    )
+    db.session.commit()
+
+
+def start_new_promise(
+    previous: Promise,
+    *,
+    title: str,
+    valid_from: date,
+    valid_to: date | None,
+    until_replaced: bool,
+    signed_on: date | None,
+    user: User,
+) -> Promise:
+    """The next promise, its commitments copied from the previous; the old one closes the day
+    before. History stays: old activities keep counting for the old promise's window. Commits."""
+    if valid_from <= previous.valid_from:
+        raise ValueError("the new promise must start after the previous one")
+    promise = Promise(
+        title=title,
+        municipality=previous.municipality,
+        police_area=previous.police_area,
+        introduction=previous.introduction,
+        valid_from=valid_from,
+        valid_to=valid_to,
+        until_replaced=until_replaced,
+        signed_on=signed_on,
+        signatories=list(previous.signatories),
+        created_at=clock.now(),
+    )
+    for old in previous.commitments:
+        promise.commitments.append(
+            Commitment(
+                position=old.position,
+                text=old.text,
+                area=old.area,
+                party=old.party,
+                target_type=old.target_type,
+                target=old.target,
+                counts_what=old.counts_what,
+                source=old.source,
+            )
+        )
+    db.session.add(promise)
+    previous.closed_on = min(filter(None, [previous.closed_on, _day_before(valid_from)]))
+    db.session.flush()
+    audit.record(
+        "promise_created",
+        actor_id=user.id,
+        actor=user.email,
+        target_type="promise",
+        target_id=promise.id,
+        previous=previous.id,
+    )
+    db.session.commit()
+    return promise
+
+
+def _day_before(day: date) -> date:
+    return date.fromordinal(day.toordinal() - 1)

@@ -1,0 +1,371 @@
+"""Follow-up at /personal/uppfoljning (dashboard, activities, reports, a new promise) and the
+public progress page at /medborgarloftet."""
+
+from __future__ import annotations
+
+import csv
+import io
+from dataclasses import dataclass
+from datetime import date
+
+import sqlalchemy as sa
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+from werkzeug.wrappers import Response
+
+from intake import clock
+from intake.accounts import guard
+from intake.accounts.forms import EmptyForm
+from intake.accounts.models import ADMIN
+from intake.dialogues.models import Dialogue, HeldReport
+from intake.extensions import db
+from intake.followup import charts, progress, service
+from intake.followup.forms import ActivityForm, NoteForm, PromiseForm
+from intake.followup.models import Activity, Commitment, Promise
+
+bp = Blueprint("followup_staff", __name__, url_prefix="/personal/uppfoljning")
+bp.before_request(guard.require_staff)
+public = Blueprint("promise", __name__, url_prefix="/medborgarloftet")
+
+
+def _today() -> date:
+    return clock.local_date(clock.now())
+
+
+def _year(ledger: progress.Ledger) -> int:
+    chosen = request.args.get("ar", type=int)
+    years = ledger.years
+    if chosen in years:
+        return int(chosen)
+    return years[-1] if years else _today().year
+
+
+def get_commitment(commitment_id: int) -> Commitment:
+    """A commitment or 404."""
+    found = db.session.get(Commitment, commitment_id)
+    if found is None:
+        abort(404)
+    return found
+
+
+def get_activity(activity_id: int) -> Activity:
+    """An activity or 404."""
+    found = db.session.get(Activity, activity_id)
+    if found is None:
+        abort(404)
+    return found
+
+
+def _history(ledger: progress.Ledger, commitment: Commitment) -> charts.YearChart:
+    points = []
+    for year in ledger.years:
+        row = ledger.progress(commitment, year)
+        if row is not None:
+            points.append((year, row.done, row.target))
+    return charts.year_chart(points)
+
+
+@bp.get("/")
+def dashboard() -> str:
+    """Per year and commitment: done vs target, pace, status, reasons; roll-ups; charts."""
+    ledger = progress.Ledger(today=_today())
+    year = _year(ledger)
+    rows = ledger.year(year)
+    return render_template(
+        "followup/dashboard.html",
+        year=year,
+        years=ledger.years,
+        rows=rows,
+        by_party=progress.rollup(rows, "party"),
+        by_area=progress.rollup(rows, "area"),
+        histories={row.commitment.id: _history(ledger, row.commitment) for row in rows},
+        promise=progress.in_force(ledger.promises, _today()),
+        may_record={
+            row.commitment.id: service.may_record(current_user, row.commitment) for row in rows
+        },
+    )
+
+
+@bp.get("/atagande/<int:commitment_id>")
+def commitment(commitment_id: int) -> str:
+    """Drill-down: the activities of a commitment in a year, and forms to record more."""
+    found = get_commitment(commitment_id)
+    return _render_commitment(found, ActivityForm(formdata=None), NoteForm(formdata=None))
+
+
+def _render_commitment(found: Commitment, form: ActivityForm, note: NoteForm) -> str:
+    ledger = progress.Ledger(today=_today())
+    year = _year(ledger)
+    row = ledger.progress(found, year)
+    activities = db.session.scalars(
+        sa.select(Activity)
+        .where(Activity.commitment_id == found.id, sa.extract("year", Activity.occurred_on) == year)
+        .order_by(Activity.occurred_on.desc())
+    ).all()
+    dialogues = _held_dialogues(year) if found.source == "dialogues" else []
+    if row is not None and request.method == "GET" and not note.reason.data:
+        note.reason.data, note.next_planned_on.data = row.reason, row.next_planned_on
+    return render_template(
+        "followup/commitment.html",
+        commitment=found,
+        year=year,
+        years=ledger.years,
+        row=row,
+        activities=activities,
+        dialogues=dialogues,
+        form=form,
+        note=note,
+        empty=EmptyForm(),
+        allowed=service.may_record(current_user, found),
+        chart=_history(ledger, found),
+    )
+
+
+def _held_dialogues(year: int) -> list[Dialogue]:
+    start, end = clock.year_bounds_utc(year)
+    return list(
+        db.session.scalars(
+            sa.select(Dialogue)
+            .join(HeldReport, HeldReport.dialogue_id == Dialogue.id)
+            .where(HeldReport.held.is_(True), Dialogue.starts_at >= start, Dialogue.starts_at < end)
+            .order_by(Dialogue.starts_at)
+        )
+    )
+
+
+def _input(form: ActivityForm) -> service.ActivityInput:
+    return service.ActivityInput(
+        occurred_on=form.occurred_on.data,
+        count=form.count.data,
+        place=(form.place.data or "").strip(),
+        note=(form.note.data or "").strip(),
+    )
+
+
+@bp.post("/atagande/<int:commitment_id>/aktiviteter")
+def add_activity(commitment_id: int) -> str | Response:
+    """Record an activity (partners: police commitments; municipal staff: the municipality's)."""
+    found = get_commitment(commitment_id)
+    if not service.may_record(current_user, found):
+        abort(403)
+    form = ActivityForm()
+    if not form.validate():
+        return _render_commitment(found, form, NoteForm(formdata=None))
+    service.add_activity(found, _input(form), user=current_user)
+    flash(_("Aktiviteten är registrerad."), "info")
+    return redirect(url_for(".commitment", commitment_id=found.id, ar=form.occurred_on.data.year))
+
+
+@bp.route("/aktivitet/<int:activity_id>", methods=["GET", "POST"])
+def edit_activity(activity_id: int) -> str | Response:
+    """Change an activity."""
+    activity = get_activity(activity_id)
+    found = get_commitment(activity.commitment_id)
+    if not service.may_record(current_user, found):
+        abort(403)
+    form = ActivityForm(obj=activity)
+    if form.validate_on_submit():
+        service.update_activity(activity, _input(form), user=current_user)
+        flash(_("Aktiviteten är ändrad."), "info")
+        return redirect(
+            url_for(".commitment", commitment_id=found.id, ar=activity.occurred_on.year)
+        )
+    return render_template(
+        "followup/activity_form.html",
+        form=form,
+        activity=activity,
+        commitment=found,
+        empty=EmptyForm(),
+    )
+
+
+@bp.post("/aktivitet/<int:activity_id>/ta-bort")
+def delete_activity(activity_id: int) -> Response:
+    """Remove an activity."""
+    activity = get_activity(activity_id)
+    found = get_commitment(activity.commitment_id)
+    if not service.may_record(current_user, found) or not EmptyForm().validate():
+        abort(403)
+    year = activity.occurred_on.year
+    service.delete_activity(activity, user=current_user)
+    flash(_("Aktiviteten är borttagen."), "info")
+    return redirect(url_for(".commitment", commitment_id=found.id, ar=year))
+
+
+@bp.post("/atagande/<int:commitment_id>/orsak")
+def save_note(commitment_id: int) -> str | Response:
+    """The reason a commitment is behind this year, and the next planned date."""
+    found = get_commitment(commitment_id)
+    if not service.may_record(current_user, found):
+        abort(403)
+    note = NoteForm()
+    year = request.args.get("ar", type=int) or _today().year
+    if not note.validate():
+        return _render_commitment(found, ActivityForm(formdata=None), note)
+    service.save_note(
+        found, year, note.reason.data.strip(), note.next_planned_on.data, user=current_user
+    )
+    flash(_("Orsaken är sparad."), "info")
+    return redirect(url_for(".commitment", commitment_id=found.id, ar=year))
+
+
+def _period() -> tuple[date, date]:
+    today = _today()
+    try:
+        start = date.fromisoformat(request.args.get("fran", f"{today.year}-01-01"))
+        end = date.fromisoformat(request.args.get("till", today.isoformat()))
+    except ValueError:
+        start, end = date(today.year, 1, 1), today
+    return (start, end) if start <= end else (end, start)
+
+
+@dataclass(frozen=True)
+class ReportRow:
+    """A commitment in a year, with its dated evidence in the period."""
+
+    row: progress.Progress
+    evidence: list[Activity]
+    dialogues: list[Dialogue]
+
+
+def _report_rows(start: date, end: date) -> tuple[progress.Ledger, list[ReportRow]]:
+    ledger = progress.Ledger(today=_today())
+    rows = []
+    for year in range(start.year, end.year + 1):
+        for row in ledger.year(year):
+            evidence = db.session.scalars(
+                sa.select(Activity)
+                .where(
+                    Activity.commitment_id == row.commitment.id,
+                    Activity.occurred_on >= max(start, date(year, 1, 1)),
+                    Activity.occurred_on <= min(end, date(year, 12, 31)),
+                )
+                .order_by(Activity.occurred_on)
+            ).all()
+            dialogues = (
+                [d for d in _held_dialogues(year) if start <= clock.local_date(d.starts_at) <= end]
+                if row.commitment.source == "dialogues"
+                else []
+            )
+            rows.append(ReportRow(row, list(evidence), dialogues))
+    return ledger, rows
+
+
+@bp.get("/rapport")
+def report() -> str:
+    """A printable report for a period, to the local police area chief and BRÅ."""
+    start, end = _period()
+    ledger, rows = _report_rows(start, end)
+    return render_template(
+        "followup/report.html",
+        start=start,
+        end=end,
+        rows=rows,
+        promise=progress.in_force(ledger.promises, end),
+    )
+
+
+@bp.get("/rapport.csv")
+def report_csv() -> Response:
+    """The same report as CSV: one line per commitment and year."""
+    start, end = _period()
+    _ledger, rows = _report_rows(start, end)
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, delimiter=";")
+    writer.writerow(
+        [
+            "år",
+            "område",
+            "ansvarig",
+            "åtagande",
+            "mål",
+            "utfört",
+            "status",
+            "underlag",
+            "orsak",
+            "nästa planerade",
+        ]
+    )
+    for item in rows:
+        row = item.row
+        evidence = [f"{a.occurred_on.isoformat()} {a.place} ({a.count})" for a in item.evidence]
+        evidence += [
+            f"{clock.local_date(d.starts_at).isoformat()} {d.title}" for d in item.dialogues
+        ]
+        writer.writerow(
+            [
+                row.year,
+                row.commitment.area,
+                row.commitment.party,
+                row.commitment.text,
+                row.target if row.target is not None else "",
+                row.done,
+                row.status,
+                " | ".join(evidence),
+                row.reason,
+                row.next_planned_on.isoformat() if row.next_planned_on else "",
+            ]
+        )
+    response = Response("\ufeff" + buffer.getvalue(), mimetype="text/csv; charset=utf-8")
+    response.headers["Content-Disposition"] = (
+        f'attachment; filename="medborgarlofte-{start.isoformat()}-{end.isoformat()}.csv"'
+    )
+    return response
+
+
+@bp.route("/nytt-lofte", methods=["GET", "POST"])
+def new_promise() -> str | Response:
+    """Admins start the next promise by copying the commitments of the one in force."""
+    if current_user.role != ADMIN:
+        abort(403)
+    promises = db.session.scalars(sa.select(Promise).order_by(Promise.valid_from)).all()
+    current = promises[-1] if promises else None
+    form = PromiseForm()
+    if current is not None and form.validate_on_submit():
+        if form.valid_from.data <= current.valid_from:
+            form.valid_from.errors = [
+                _(
+                    "Det nya löftet måste börja efter det nuvarande (%(d)s).",
+                    d=current.valid_from.isoformat(),
+                )
+            ]
+        else:
+            service.start_new_promise(
+                current,
+                title=form.title.data.strip(),
+                valid_from=form.valid_from.data,
+                valid_to=form.valid_to.data,
+                until_replaced=bool(form.until_replaced.data),
+                signed_on=form.signed_on.data,
+                user=current_user,
+            )
+            flash(_("Det nya löftet är skapat. Det gamla gäller till dagen innan."), "info")
+            return redirect(url_for(".dashboard"))
+    return render_template(
+        "followup/new_promise.html", form=form, current=current, promises=promises
+    )
+
+
+@public.get("/")
+def public_page() -> str:
+    """The promise in plain words, this and earlier years' progress, past dialogues."""
+    ledger = progress.Ledger(today=_today())
+    years = list(reversed(ledger.years))
+    promise = progress.in_force(ledger.promises, _today()) or (
+        ledger.promises[-1] if ledger.promises else None
+    )
+    past = db.session.scalars(
+        sa.select(Dialogue)
+        .join(HeldReport, HeldReport.dialogue_id == Dialogue.id)
+        .where(HeldReport.held.is_(True), Dialogue.ends_at < clock.now())
+        .order_by(Dialogue.starts_at.desc())
+        .limit(10)
+    ).all()
+    return render_template(
+        "followup/public.html",
+        promise=promise,
+        years=years,
+        by_year={year: ledger.year(year) for year in years},
+        past=past,
+    )
