@@ -1,9 +1,16 @@
-"""Demo content for trying the service: a few made-up reports, sent through the real path."""
+"""Demo content for trying the service: made-up reports (sent through the real path), two
+dialogues (one coming, one held with a summary), and some recorded activities."""
 
 from __future__ import annotations
 
+from datetime import date, timedelta
+
 from flask import current_app
 
+from intake import clock
+from intake.dialogues.models import Dialogue, HeldReport
+from intake.extensions import db
+from intake.followup.models import Activity, Commitment
 from intake.reports import service
 
 DEMO_REPORTS = (
@@ -27,7 +34,7 @@ DEMO_REPORTS = (
         "acute_danger": "vet_ej",
         "reporter_name": "Demo Demosson",
         "reporter_phone": "0929-000 00",
-        "reporter_email": "demo@example.invalid",
+        "reporter_email": "demo@example.com",
         "workplace": "Hemtjänsten",
         "role": "Undersköterska",
         "information_received_by": "Jag själv",
@@ -37,8 +44,76 @@ DEMO_REPORTS = (
 )
 
 
+def _dialogues() -> None:
+    now = clock.now().replace(minute=0, second=0, microsecond=0)
+    coming = Dialogue(
+        title="Medborgardialog om trygghet i centrum",
+        description="Polisen och kommunen vill höra vad du tycker om tryggheten i centrum.",
+        themes=["trygghet", "narkotika"],
+        hosts=["polisen", "kommunen"],
+        starts_at=now + timedelta(days=21),
+        ends_at=now + timedelta(days=21, hours=2),
+        place="Kulturhuset",
+        address="Storgatan 27, Älvsbyn",
+        capacity=40,
+        accessibility="Hörslinga finns. Teckentolk på begäran.",
+        created_at=now,
+        updated_at=now,
+    )
+    held = Dialogue(
+        title="Medborgardialog om trafiken vid skolorna",
+        description="Samtal om trafiksäkerhet vid skolorna.",
+        themes=["trafik"],
+        hosts=["polisen", "kommunen"],
+        starts_at=now - timedelta(days=30),
+        ends_at=now - timedelta(days=30) + timedelta(hours=2),
+        place="Älvåkraskolan",
+        address="Skolgatan 2, Älvsbyn",
+        created_at=now - timedelta(days=60),
+        updated_at=now - timedelta(days=29),
+    )
+    db.session.add_all([coming, held])
+    db.session.flush()
+    db.session.add(
+        HeldReport(
+            dialogue_id=held.id,
+            held=True,
+            attendees=23,
+            summary="Många tog upp hastigheten på Skolgatan vid lämning och hämtning.",
+            themes_raised="Trafik, belysning",
+            follow_up_actions="Polisen gör trafikkontroller vid Älvåkraskolan under hösten.",
+            recorded_at=now - timedelta(days=29),
+        )
+    )
+
+
+def _activities() -> None:
+    today = clock.local_date(clock.now())
+    for text, place, count in (
+        ("trafikkontroller", "Älvåkraskolan", 3),
+        ("Polishundar", "Älvsbyns gymnasium", 1),
+    ):
+        commitment = db.session.query(Commitment).filter(Commitment.text.contains(text)).first()
+        if commitment is not None:
+            db.session.add(
+                Activity(
+                    commitment_id=commitment.id,
+                    occurred_on=date(today.year, 1, 15)
+                    if today >= date(today.year, 1, 15)
+                    else today,
+                    count=count,
+                    place=place,
+                    note="Demo",
+                    recorded_at=clock.now(),
+                )
+            )
+
+
 def add_demo_content() -> int:
-    """Send the demo reports; returns how many."""
+    """Send the demo reports and add dialogues and activities; returns how many reports."""
     for answers in DEMO_REPORTS:
         service.submit(dict(answers), base_url=current_app.config["BASE_URL"])
+    _dialogues()
+    _activities()
+    db.session.commit()
     return len(DEMO_REPORTS)

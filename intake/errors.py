@@ -11,6 +11,8 @@ from werkzeug.exceptions import HTTPException
 log = logging.getLogger(__name__)
 
 PAGES = {400, 403, 404, 405, 413, 429, 500}
+# Credentials are never echoed back into a page: they are typed again.
+NOT_ECHOED = {"csrf_token", "password", "confirm", "code", "recovery_code"}
 
 
 def _csrf_expired(error: CSRFError) -> tuple[str, int]:
@@ -18,7 +20,7 @@ def _csrf_expired(error: CSRFError) -> tuple[str, int]:
     fields = [
         (name, value)
         for name, values in request.form.lists()
-        if name != "csrf_token"
+        if name not in NOT_ECHOED
         for value in values
     ]
     return (

@@ -20,6 +20,7 @@ from intake.followup.models import (
     ONCE_PER_YEAR,
     ONGOING,
     POLICE,
+    Activity,
     Commitment,
     Promise,
 )
@@ -124,4 +125,17 @@ def load_seed_promise() -> Promise | None:
             )
         )
     db.session.add(promise)
+    db.session.flush()
+    # This installation is the digital orosanmälan service the promise asks for.
+    service_commitment = promise.commitments[1]
+    db.session.add(
+        Activity(
+            commitment_id=service_commitment.id,
+            occurred_on=clock.local_date(clock.now()),
+            count=1,
+            place="",
+            note="E-tjänsten för orosanmälan togs i drift (intake).",
+            recorded_at=clock.now(),
+        )
+    )
     return promise

@@ -54,4 +54,5 @@ def test_partner_records_and_dashboard_counts(installation, monkeypatch) -> None
     public = app.test_client().get("/medborgarloftet/").get_data(as_text=True)
     assert "3 av 10" in public and "2021" in public
     with app.app_context():
-        assert db.session.scalar(sa.select(sa.func.count()).select_from(Activity)) == 1
+        recorded = sa.select(sa.func.count()).where(Activity.commitment_id == traffic_id)
+        assert db.session.scalar(recorded) == 1
