@@ -14,6 +14,7 @@ from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Mapped, mapped_column
 
 from intake import clock
@@ -84,9 +85,11 @@ def record(
     db.session.execute(sa.update(AuditHead).where(AuditHead.id == 1).values(seq=AuditHead.seq))
     head = db.session.scalar(sa.select(AuditHead).where(AuditHead.id == 1).with_for_update())
     if head is None:
-        head = AuditHead(id=1, seq=0, hash=GENESIS)
-        db.session.add(head)
-        db.session.flush()
+        # The very first event: two writers may both get here, so the head is inserted
+        # unless it exists (on PostgreSQL the second waits for the first, then reads its head).
+        _insert_head_unless_there()
+        head = db.session.scalar(sa.select(AuditHead).where(AuditHead.id == 1).with_for_update())
+        assert head is not None
     event = AuditEvent(
         seq=head.seq + 1,
         at=clock.now(),
@@ -102,6 +105,15 @@ def record(
     head.seq, head.hash = event.seq, event.hash
     db.session.add(event)
     return event
+
+
+def _insert_head_unless_there() -> None:
+    values = {"id": 1, "seq": 0, "hash": GENESIS}
+    if db.session.get_bind().dialect.name == "postgresql":
+        statement: Any = postgresql.insert(AuditHead).values(values)
+    else:
+        statement = sqlite.insert(AuditHead).values(values)
+    db.session.execute(statement.on_conflict_do_nothing(index_elements=["id"]))
 
 
 @dataclass(frozen=True)

@@ -17,6 +17,9 @@ def _sqlite_pragmas(dbapi_connection: Any, connection_record: Any) -> None:
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA busy_timeout=10000")
     cursor.execute("PRAGMA synchronous=NORMAL")
+    # Purged (gallrad) content must not linger in free pages: many SQLite builds (not
+    # Debian's) default to secure_delete=OFF, which leaves deleted bytes in the file.
+    cursor.execute("PRAGMA secure_delete=ON")
     cursor.close()
 
 

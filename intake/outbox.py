@@ -208,15 +208,22 @@ def work(*, once: bool = False, poll_seconds: float | None = None) -> int:
     """Run the worker: deliver mail and the scheduled jobs; `once` drains and returns."""
     from intake import jobs  # jobs import the domains, which import the outbox
 
-    stop = _Stop()
-    signal.signal(signal.SIGTERM, stop)
-    signal.signal(signal.SIGINT, stop)
     delay = poll_seconds or float(current_app.config["OUTBOX_POLL_SECONDS"])
     total = 0
-    while True:
+    if once:
         jobs.run_due()
         while (sent := deliver_due()) > 0:
             total += sent
-        if once or stop.requested:
-            return total
-        time.sleep(delay)
+        return total
+    stop = _Stop()
+    previous = (signal.signal(signal.SIGTERM, stop), signal.signal(signal.SIGINT, stop))
+    try:
+        while not stop.requested:
+            jobs.run_due()
+            while (sent := deliver_due()) > 0:
+                total += sent
+            time.sleep(delay)
+    finally:
+        signal.signal(signal.SIGTERM, previous[0])
+        signal.signal(signal.SIGINT, previous[1])
+    return total

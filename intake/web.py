@@ -17,6 +17,7 @@ from flask import (
     url_for,
 )
 from flask_babel import format_datetime, get_locale
+from werkzeug.routing import IntegerConverter, Map
 from werkzeug.wrappers import Response
 
 from intake import clock, database, outbox
@@ -39,6 +40,13 @@ CSP = "; ".join(
 )
 
 site = Blueprint("site", __name__)
+
+
+class RowId(IntegerConverter):
+    """`<int:…>` in a URL is a row id: past the 32-bit id columns it is a 404, not a 500."""
+
+    def __init__(self, map: Map, fixed_digits: int = 0, min: int = 0, max: int = 2**31 - 1) -> None:
+        super().__init__(map, fixed_digits=fixed_digits, min=min, max=max)
 
 
 @site.get("/")
@@ -132,6 +140,7 @@ def register(app: Flask) -> None:
     from intake.reports.views import bp as reports
 
     database.configure(app)
+    app.url_map.converters["int"] = RowId
     for blueprint in (
         site,
         reports,

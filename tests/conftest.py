@@ -54,6 +54,7 @@ def base_config(database_url: str, **extra: Any) -> dict[str, Any]:
         "SQLALCHEMY_DATABASE_URI": database_url,
         "RATELIMIT_ENABLED": False,
         "MAIL_PORT": 1,  # nothing listens: a test that sends mail starts its own server
+        "MAIL_SUPPRESS_SEND": False,  # Flask-Mail would not really send under TESTING
         **FAST_ARGON2,
         **extra,
     }

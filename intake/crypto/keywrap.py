@@ -17,6 +17,9 @@ from argon2.low_level import Type, hash_secret_raw
 from intake.crypto import CryptoError, aead
 
 VERSION = 1
+MAX_TIME = 16
+MAX_MEMORY_KIB = 1024 * 1024
+MAX_PARALLELISM = 16
 SALT_LEN = 16
 _HEADER = struct.Struct(">B16sBIB")
 # Crockford's base32 without I, L, O, U: nothing to misread on a printed sheet.
@@ -60,6 +63,9 @@ def unwrap(blob: bytes, secret: str, *, aad: bytes) -> bytes:
     version, salt, time_cost, memory, parallelism = _HEADER.unpack(header)
     if version != VERSION:
         raise CryptoError("unknown wrapping version")
+    if time_cost > MAX_TIME or memory > MAX_MEMORY_KIB or parallelism > MAX_PARALLELISM:
+        # Someone who can write the database must not make an unlock hang or exhaust memory.
+        raise CryptoError("wrapped key asks for more work than we allow")
     try:
         key = derive(secret, salt, Cost(time_cost, memory, parallelism))
     except HashingError as error:

@@ -18,11 +18,13 @@ from wtforms import (
 )
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import (
+    DataRequired,
     Email,
     InputRequired,
     Length,
     NumberRange,
     Optional,
+    StopValidation,
     ValidationError,
 )
 from wtforms.widgets import CheckboxInput, ListWidget
@@ -47,21 +49,56 @@ FORMATS = [
 MAX_PARTY = 10
 
 
-class Checkboxes(SelectMultipleField):
+# The class names Choice and MultiCheckbox tell templates/_macros.html's error summary to link
+# to the first option (`#<field>-0`): a radio or checkbox group has no element with its own id.
+class Choice(RadioField):
+    """One of several radio buttons."""
+
+
+class MultiCheckbox(SelectMultipleField):
     """Several checkboxes."""
 
     widget = ListWidget(prefix_label=False)
     option_widget = CheckboxInput()
 
 
-def _text(label: Any, *, required: Any = None, max_length: int = 200) -> StringField:
-    checks: list[Any] = [InputRequired(required)] if required else [Optional()]
+class Count(IntegerField):
+    """A whole number typed by a person, with one message of ours for each way it can be wrong."""
+
+    data: Any  # an int once validated
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("invalid_value_message", _l("Skriv ett tal med siffror, till exempel 2."))
+        super().__init__(*args, **kwargs)
+
+    def process_formdata(self, valuelist: list[Any]) -> None:
+        """A blank answer is no answer: the required or optional rule speaks, not the parser."""
+        if valuelist and isinstance(valuelist[0], str) and not valuelist[0].strip():
+            self.data = None
+            return
+        super().process_formdata(valuelist)
+
+    def pre_validate(self, form: Any) -> None:
+        """Not a number: say only that, not the range rule on top of it."""
+        if self.process_errors:
+            raise StopValidation()
+
+
+def _strip(value: Any) -> Any:
+    # Phones' keyboards often add a space after an autocompleted address.
+    return value.strip() if isinstance(value, str) else value
+
+
+def _text(label: Any, *, required: Any = None, max_length: int = 200, **kw: Any) -> StringField:
+    # DataRequired, not InputRequired: a name of only spaces is no name.
+    checks: list[Any] = [DataRequired(required)] if required else [Optional()]
     return StringField(
         label,
         validators=[
             *checks,
             Length(max=max_length, message=_l("Svaret får vara högst %(max)d tecken.")),
         ],
+        **kw,
     )
 
 
@@ -71,6 +108,7 @@ class SignupForm(FlaskForm):
     name = _text(_l("Namn"), required=_l("Skriv ditt namn."))
     email = EmailField(
         _l("E-postadress"),
+        filters=[_strip],
         validators=[
             InputRequired(_l("Skriv din e-postadress.")),
             Email(_l("Skriv e-postadressen som namn@exempel.se."), check_deliverability=False),
@@ -78,7 +116,7 @@ class SignupForm(FlaskForm):
         ],
     )
     phone = _text(_l("Telefonnummer (frivilligt)"), max_length=40)
-    party_size = IntegerField(
+    party_size = Count(
         _l("Hur många kommer, du inräknad?"),
         default=1,
         validators=[
@@ -100,19 +138,24 @@ class SignupForm(FlaskForm):
 
 
 class QuestionForm(FlaskForm):
-    """A question for the dialogue (anonymous allowed)."""
+    """A question for the dialogue (anonymous allowed).
 
-    theme = RadioField(_l("Vad gäller frågan?"), choices=THEMES, validators=[Optional()])
+    It shares a page with the sign-up form, so its name and e-mail fields get their own ids.
+    """
+
+    theme = Choice(_l("Vad gäller frågan?"), choices=THEMES, validators=[Optional()])
     text = TextAreaField(
         _l("Din fråga"),
         validators=[
-            InputRequired(_l("Skriv din fråga.")),
+            DataRequired(_l("Skriv din fråga.")),
             Length(max=2000, message=_l("Texten får vara högst %(max)d tecken.")),
         ],
     )
-    name = _text(_l("Namn (frivilligt)"), max_length=120)
+    name = _text(_l("Namn (frivilligt)"), max_length=120, id="question-name")
     email = EmailField(
         _l("E-postadress, om du vill ha svar (frivilligt)"),
+        id="question-email",
+        filters=[_strip],
         validators=[
             Optional(),
             Email(_l("Skriv e-postadressen som namn@exempel.se."), check_deliverability=False),
@@ -146,19 +189,19 @@ class DialogueForm(FlaskForm):
 
     title = _text(_l("Rubrik"), required=_l("Skriv en rubrik."))
     description = TextAreaField(_l("Beskrivning"), validators=[Optional(), Length(max=5000)])
-    themes = Checkboxes(_l("Teman"), choices=THEMES)
-    hosts = Checkboxes(
+    themes = MultiCheckbox(_l("Teman"), choices=THEMES)
+    hosts = MultiCheckbox(
         _l("Arrangörer"), choices=HOSTS, validators=[InputRequired(_l("Välj minst en arrangör."))]
     )
     starts_at = _moment(_l("Börjar"), required=True)
     ends_at = _moment(_l("Slutar"), required=True)
-    format = RadioField(
+    format = Choice(
         _l("Form"), choices=FORMATS, default=IN_PERSON, validators=[InputRequired(_l("Välj form."))]
     )
     place = _text(_l("Plats"))
     address = _text(_l("Adress"))
     meeting_link = _text(_l("Länk till mötet (visas bara för anmälda)"), max_length=500)
-    capacity = IntegerField(
+    capacity = Count(
         _l("Antal platser (tomt = obegränsat)"),
         validators=[
             Optional(),
@@ -173,7 +216,7 @@ class DialogueForm(FlaskForm):
         validators=[Optional(), Length(max=2000)],
         description=_l("Till exempel hörslinga, rullstolsplatser, teckentolk på begäran."),
     )
-    reminder_hours = IntegerField(
+    reminder_hours = Count(
         _l("Påminnelse, timmar före"),
         default=24,
         validators=[
@@ -225,12 +268,12 @@ class DialogueForm(FlaskForm):
 class HeldReportForm(FlaskForm):
     """After the dialogue."""
 
-    held = RadioField(
+    held = Choice(
         _l("Hölls dialogen?"),
         choices=[SelectChoice("ja", _l("Ja")), SelectChoice("nej", _l("Nej"))],
         validators=[InputRequired(_l("Välj om dialogen hölls."))],
     )
-    attendees = IntegerField(
+    attendees = Count(
         _l("Antal deltagare"),
         default=0,
         validators=[
@@ -254,8 +297,8 @@ class AnswerForm(FlaskForm):
 
     published_question = TextAreaField(
         _l("Frågan som den publiceras"),
-        validators=[InputRequired(_l("Skriv frågan.")), Length(max=2000)],
+        validators=[DataRequired(_l("Skriv frågan.")), Length(max=2000)],
     )
     published_answer = TextAreaField(
-        _l("Svar"), validators=[InputRequired(_l("Skriv svaret.")), Length(max=5000)]
+        _l("Svar"), validators=[DataRequired(_l("Skriv svaret.")), Length(max=5000)]
     )

@@ -163,7 +163,8 @@ class Ledger:
         rows = db.session.execute(
             sa.select(Activity.commitment_id, year, sa.func.sum(Activity.count))
             .join(Commitment, Commitment.id == Activity.commitment_id)
-            .where(sa.or_(*inside))
+            # Dialogues are counted from their held reports; never twice.
+            .where(Commitment.source != FROM_DIALOGUES, sa.or_(*inside))
             .group_by(Activity.commitment_id, year)
         )
         for commitment_id, year_value, total in rows:
@@ -218,6 +219,11 @@ class Ledger:
             if promise_id and year_value:
                 self.counts[(dialogue_commitment[promise_id], int(year_value))] += int(total)
 
+    def _over(self, window: Window, year: int) -> bool:
+        """Whether the promise's part of the year has ended (the last day itself still counts)."""
+        span = window.overlap(date(year, 1, 1), date(year, 12, 31))
+        return span is not None and self.today > span[1]
+
     def _elapsed_share(self, window: Window, year: int) -> float | None:
         """Share of the promise's part of the year that has passed (None if no overlap)."""
         span = window.overlap(date(year, 1, 1), date(year, 12, 31))
@@ -257,7 +263,7 @@ class Ledger:
         expected = math.floor(target * share)
         if done >= target:
             status = DONE
-        elif share >= 1.0:
+        elif self._over(window, year):
             status = NOT_DONE
         elif done >= expected:
             status = ON_TRACK

@@ -12,8 +12,10 @@ import sqlalchemy as sa
 from intake import audit, clock
 from intake.accounts.models import ADMIN, CASEWORKER, ORGANISER, PARTNER, User
 from intake.extensions import db
+from intake.followup import progress
 from intake.followup.models import (
     BOTH,
+    FROM_DIALOGUES,
     MUNICIPALITY,
     POLICE,
     Activity,
@@ -32,6 +34,26 @@ PARTIES_BY_ROLE = {
 
 class NotAllowed(Exception):
     """The user may not record for this commitment."""
+
+
+class OutsidePromise(Exception):
+    """The date lies outside the days the commitment's promise was in force."""
+
+    def __init__(self, window: progress.Window) -> None:
+        super().__init__(window)
+        self.window = window
+
+
+def accepts_activities(commitment: Commitment) -> bool:
+    """Whether activities are recorded by hand (held dialogues count by themselves)."""
+    return commitment.source != FROM_DIALOGUES
+
+
+def _check_date(commitment: Commitment, day: date) -> None:
+    # An activity outside its promise's window would be stored but never counted.
+    window = progress.windows(list(db.session.scalars(sa.select(Promise))))[commitment.promise_id]
+    if day < window.start or (window.end is not None and day > window.end):
+        raise OutsidePromise(window)
 
 
 def may_record(user: User, commitment: Commitment) -> bool:
@@ -55,8 +77,12 @@ class ActivityInput:
 
 
 def add_activity(commitment: Commitment, data: ActivityInput, *, user: User) -> Activity:
-    """Record an activity; commits."""
+    """Record an activity; commits. NotAllowed for dialogues, OutsidePromise for a date outside
+    the promise's window."""
     _check(user, commitment)
+    if not accepts_activities(commitment):
+        raise NotAllowed()
+    _check_date(commitment, data.occurred_on)
     activity = Activity(
         commitment_id=commitment.id,
         occurred_on=data.occurred_on,
@@ -85,6 +111,7 @@ def update_activity(activity: Activity, data: ActivityInput, *, user: User) -> N
     commitment = db.session.get(Commitment, activity.commitment_id)
     assert commitment is not None
     _check(user, commitment)
+    _check_date(commitment, data.occurred_on)
     activity.occurred_on, activity.count = data.occurred_on, data.count
     activity.place, activity.note = data.place, data.note
     audit.record(

@@ -6,7 +6,7 @@ from __future__ import annotations
 import csv
 import io
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime, time, timedelta
 
 import sqlalchemy as sa
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
@@ -103,7 +103,8 @@ def _render_commitment(found: Commitment, form: ActivityForm, note: NoteForm) ->
         .where(Activity.commitment_id == found.id, sa.extract("year", Activity.occurred_on) == year)
         .order_by(Activity.occurred_on.desc())
     ).all()
-    dialogues = _held_dialogues(year) if found.source == "dialogues" else []
+    window = ledger.windows[found.promise_id]
+    dialogues = _held_dialogues(year, window) if found.source == "dialogues" else []
     if row is not None and request.method == "GET" and not note.reason.data:
         note.reason.data, note.next_planned_on.data = row.reason, row.next_planned_on
     return render_template(
@@ -122,8 +123,13 @@ def _render_commitment(found: Commitment, form: ActivityForm, note: NoteForm) ->
     )
 
 
-def _held_dialogues(year: int) -> list[Dialogue]:
-    start, end = clock.year_bounds_utc(year)
+def _held_dialogues(year: int, window: progress.Window) -> list[Dialogue]:
+    """Held dialogues of a year that count for the promise with this window."""
+    span = window.overlap(date(year, 1, 1), date(year, 12, 31))
+    if span is None:
+        return []
+    start = datetime.combine(span[0], time(0), tzinfo=clock.STOCKHOLM)
+    end = datetime.combine(span[1] + timedelta(days=1), time(0), tzinfo=clock.STOCKHOLM)
     return list(
         db.session.scalars(
             sa.select(Dialogue)
@@ -147,14 +153,28 @@ def _input(form: ActivityForm) -> service.ActivityInput:
 def add_activity(commitment_id: int) -> str | Response:
     """Record an activity (partners: police commitments; municipal staff: the municipality's)."""
     found = get_commitment(commitment_id)
-    if not service.may_record(current_user, found):
+    if not service.may_record(current_user, found) or not service.accepts_activities(found):
         abort(403)
     form = ActivityForm()
     if not form.validate():
         return _render_commitment(found, form, NoteForm(formdata=None))
-    service.add_activity(found, _input(form), user=current_user)
+    try:
+        service.add_activity(found, _input(form), user=current_user)
+    except service.OutsidePromise as exc:
+        form.occurred_on.errors.append(_outside(exc.window))
+        return _render_commitment(found, form, NoteForm(formdata=None))
     flash(_("Aktiviteten är registrerad."), "info")
     return redirect(url_for(".commitment", commitment_id=found.id, ar=form.occurred_on.data.year))
+
+
+def _outside(window: progress.Window) -> str:
+    return str(
+        _(
+            "Löftet gällde inte det datumet. Det gällde %(start)s–%(end)s.",
+            start=window.start.isoformat(),
+            end=window.end.isoformat() if window.end else _("tills vidare"),
+        )
+    )
 
 
 @bp.route("/aktivitet/<int:activity_id>", methods=["GET", "POST"])
@@ -166,11 +186,15 @@ def edit_activity(activity_id: int) -> str | Response:
         abort(403)
     form = ActivityForm(obj=activity)
     if form.validate_on_submit():
-        service.update_activity(activity, _input(form), user=current_user)
-        flash(_("Aktiviteten är ändrad."), "info")
-        return redirect(
-            url_for(".commitment", commitment_id=found.id, ar=activity.occurred_on.year)
-        )
+        try:
+            service.update_activity(activity, _input(form), user=current_user)
+        except service.OutsidePromise as exc:
+            form.occurred_on.errors.append(_outside(exc.window))
+        else:
+            flash(_("Aktiviteten är ändrad."), "info")
+            return redirect(
+                url_for(".commitment", commitment_id=found.id, ar=activity.occurred_on.year)
+            )
     return render_template(
         "followup/activity_form.html",
         form=form,
@@ -244,7 +268,11 @@ def _report_rows(start: date, end: date) -> tuple[progress.Ledger, list[ReportRo
                 .order_by(Activity.occurred_on)
             ).all()
             dialogues = (
-                [d for d in _held_dialogues(year) if start <= clock.local_date(d.starts_at) <= end]
+                [
+                    d
+                    for d in _held_dialogues(year, ledger.windows[row.commitment.promise_id])
+                    if start <= clock.local_date(d.starts_at) <= end
+                ]
                 if row.commitment.source == "dialogues"
                 else []
             )
@@ -296,14 +324,14 @@ def report_csv() -> Response:
         writer.writerow(
             [
                 row.year,
-                row.commitment.area,
+                _safe(row.commitment.area),
                 row.commitment.party,
-                row.commitment.text,
+                _safe(row.commitment.text),
                 row.target if row.target is not None else "",
                 row.done,
                 row.status,
-                " | ".join(evidence),
-                row.reason,
+                _safe(" | ".join(evidence)),
+                _safe(row.reason),
                 row.next_planned_on.isoformat() if row.next_planned_on else "",
             ]
         )
@@ -312,6 +340,11 @@ def report_csv() -> Response:
         f'attachment; filename="medborgarlofte-{start.isoformat()}-{end.isoformat()}.csv"'
     )
     return response
+
+
+def _safe(value: str) -> str:
+    """Defuse spreadsheet formulas (CSV injection) in text typed by staff."""
+    return "'" + value if value[:1] in ("=", "+", "-", "@", "\t", "\r") else value
 
 
 @bp.route("/nytt-lofte", methods=["GET", "POST"])
