@@ -15,13 +15,13 @@ _HASHER = PasswordHasher()
 class HashCost:
     """Argon2id cost for a stored hash."""
 
-    time: int = 2
-    memory_kib: int = 19 * 1024
+    time: int = 1
+    memory_kib: int = 4 * 1024
     parallelism: int = 1
 
 
 # Hashed at the default secret cost, so a miss costs what a wrong guess costs.
-_DUMMY = PasswordHasher(time_cost=2, memory_cost=19 * 1024, parallelism=1).hash(
+_DUMMY = PasswordHasher(time_cost=1, memory_cost=4 * 1024, parallelism=1).hash(
     "intake-dummy-" + secrets.token_hex(8)
 )
 

@@ -273,6 +273,21 @@ def promote(
     return promoted
 
 
+def refill(
+    dialogue: Dialogue, *, keys: Mapping[int, bytes], links: MailLinks
+) -> list[Registration]:
+    """After an edit (more seats, or no limit): free seats go to the waiting list first, in
+    order, under the dialogue's lock; in the caller's transaction."""
+    db.session.execute(
+        sa.update(Dialogue)
+        .where(Dialogue.id == dialogue.id)
+        .values(seat_version=Dialogue.seat_version + 1)
+    )
+    if dialogue.status != PLANNED:
+        return []
+    return promote(dialogue, keys=keys, links=links)
+
+
 def cancel(
     registration: Registration, *, keys: Mapping[int, bytes], links: MailLinks
 ) -> list[Registration]:

@@ -143,6 +143,8 @@ def edit(dialogue_id: int) -> str | Response:
         _apply(form, dialogue)
         if moved:
             service.reschedule(dialogue, starts, ends, keys=_keys(), links=links())
+        # More seats (or no limit) must not let newcomers pass those already waiting.
+        service.refill(dialogue, keys=_keys(), links=links())
         _log("dialogue_changed", dialogue, moved=moved)
         db.session.commit()
         flash(

@@ -80,8 +80,10 @@ def load(handle: DraftHandle) -> DraftState | None:
     return DraftState(answers=data["answers"], done=data["done"], receipt=data.get("receipt"))
 
 
-def save(handle: DraftHandle, state: DraftState, *, lifetime: timedelta) -> None:
-    """Encrypt and store the draft, renewing its expiry; commits."""
+def save(
+    handle: DraftHandle, state: DraftState, *, lifetime: timedelta, commit: bool = True
+) -> None:
+    """Encrypt and store the draft, renewing its expiry."""
     digest = _token_hash(handle.token)
     plaintext = json.dumps(
         {"answers": state.answers, "done": state.done, "receipt": state.receipt}
@@ -94,7 +96,8 @@ def save(handle: DraftHandle, state: DraftState, *, lifetime: timedelta) -> None
     else:
         draft.sealed = sealed
         draft.expires_at = clock.now() + lifetime
-    db.session.commit()
+    if commit:
+        db.session.commit()
 
 
 def discard(handle: DraftHandle) -> None:

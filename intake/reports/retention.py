@@ -1,9 +1,9 @@
 """Retention (gallring): content is purged N days after the report was registered in the
 case management system. Unregistered reports are never purged; they raise reminders.
 
-A purge deletes every sealed part (answers, assessment note, reporter additions) and the
-follow-up code, and keeps a content-free tombstone (reference, dates, decision) and its audit
-rows.
+A purge deletes every sealed part (answers, assessment note, reporter additions), the
+follow-up code and the linking tag, and keeps a content-free tombstone (reference, dates,
+decision) and its audit rows.
 """
 
 from __future__ import annotations
@@ -58,6 +58,7 @@ def purge(*, today: date) -> list[Due]:
         report.assessment_note = None
         report.followup_hash = None
         report.followup_lookup = None
+        report.link_tag = None  # derived from the personnummer: it goes with the content
         report.purged_at = clock.now()
         report.status = "purged"
         db.session.execute(

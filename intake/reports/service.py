@@ -64,9 +64,13 @@ def open_answers(report: Report, inbox_private_key: bytes) -> dict[str, Any]:
 
 
 def submit(
-    answers: dict[str, Any], *, base_url: str, followup_cost: passwords.HashCost | None = None
+    answers: dict[str, Any],
+    *,
+    base_url: str,
+    followup_cost: passwords.HashCost | None = None,
+    commit: bool = True,
 ) -> Receipt:
-    """Route, seal and store a complete report and its notification; commits once."""
+    """Route, seal and store a complete report and its notification in one transaction."""
     code = followup.new_code(cost=followup_cost or passwords.HashCost())
     received_at = clock.now().replace(second=0, microsecond=0)
     target = route(answers)
@@ -94,7 +98,8 @@ def submit(
             inbox.notification_email,
             {"inbox": inbox.name, "acute": acute, "login_url": f"{base_url}/personal/"},
         )
-    db.session.commit()
+    if commit:
+        db.session.commit()
     return Receipt(
         reference=report.reference,
         received_at=received_at,

@@ -54,6 +54,14 @@ def get_report(report_id: str) -> tuple[Report, custody.InboxSecret]:
     return report, secret
 
 
+def get_live_report(report_id: str) -> tuple[Report, custody.InboxSecret]:
+    """Like get_report, for the handling actions: a purged report has only its tombstone."""
+    found, secret = get_report(report_id)
+    if found.purged_at is not None:
+        abort(404)
+    return found, secret
+
+
 @bp.get("/")
 def dashboard() -> str:
     """Where each role starts."""
@@ -179,7 +187,7 @@ def _again(found: Report, secret: custody.InboxSecret, **forms: object) -> str:
 @bp.post("/anmalan/<report_id>/skyddsbedomning")
 def assess(report_id: str) -> str | Response:
     """Record the omedelbar skyddsbedömning."""
-    found, secret = get_report(report_id)
+    found, secret = get_live_report(report_id)
     form = AssessmentForm()
     if not form.validate():
         return _again(found, secret, assessment_form=form)
@@ -194,7 +202,7 @@ def assess(report_id: str) -> str | Response:
 @bp.post("/anmalan/<report_id>/beslut")
 def decide(report_id: str) -> str | Response:
     """Record the decision whether to open an investigation."""
-    found, secret = get_report(report_id)
+    found, secret = get_live_report(report_id)
     form = DecisionForm()
     if not form.validate():
         return _again(found, secret, decision_form=form)
@@ -209,7 +217,7 @@ def decide(report_id: str) -> str | Response:
 @bp.post("/anmalan/<report_id>/registrerad")
 def register(report_id: str) -> str | Response:
     """Record that the report is in the case management system."""
-    found, secret = get_report(report_id)
+    found, secret = get_live_report(report_id)
     form = RegisterForm()
     if not form.validate():
         return _again(found, secret, register_form=form)
@@ -226,7 +234,7 @@ def register(report_id: str) -> str | Response:
 @bp.post("/anmalan/<report_id>/aterkoppling")
 def feedback(report_id: str) -> Response:
     """Send the återkoppling the law allows to a professional reporter who asked for it."""
-    found, secret = get_report(report_id)
+    found, secret = get_live_report(report_id)
     if not EmptyForm().validate():
         abort(400)
     from intake.reports import service
@@ -248,7 +256,7 @@ def feedback(report_id: str) -> Response:
 @bp.post("/anmalan/<report_id>/flytta")
 def move(report_id: str) -> Response:
     """Move the report to another inbox (re-sealed to that inbox's key)."""
-    found, secret = get_report(report_id)
+    found, secret = get_live_report(report_id)
     form = MoveForm()
     form.inbox_id.choices = [(i.id, i.name) for i in db.session.scalars(sa.select(Inbox))]
     target = db.session.get(Inbox, form.inbox_id.data) if form.validate() else None

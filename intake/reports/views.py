@@ -43,8 +43,8 @@ def _current(*, journey_only: bool = False) -> tuple[drafts.DraftHandle, drafts.
     return handle, state
 
 
-def _remember(handle: drafts.DraftHandle, state: drafts.DraftState) -> None:
-    drafts.save(handle, state, lifetime=_lifetime())
+def _remember(handle: drafts.DraftHandle, state: drafts.DraftState, *, commit: bool = True) -> None:
+    drafts.save(handle, state, lifetime=_lifetime(), commit=commit)
     session[DRAFT_KEY] = handle.to_cookie()
     session.permanent = True
 
@@ -139,7 +139,10 @@ def check() -> str | Response:
             "reports/check.html", form=form, sections=journey.summary(state.answers)
         )
     receipt = service.submit(
-        state.answers, base_url=current_app.config["BASE_URL"], followup_cost=_followup_cost()
+        state.answers,
+        base_url=current_app.config["BASE_URL"],
+        followup_cost=_followup_cost(),
+        commit=False,
     )
     # The draft now holds only the receipt (still encrypted under the cookie's key), so the
     # follow-up code is never in the cookie and can be shown exactly once.
@@ -153,7 +156,9 @@ def check() -> str | Response:
                 "followup_code": receipt.followup_code,
             }
         ),
+        commit=False,
     )
+    db.session.commit()  # the report, its notification and the receipt: one transaction
     return redirect(url_for(".receipt"), code=303)
 
 
