@@ -3,7 +3,16 @@
 from __future__ import annotations
 
 import segno
-from flask import Blueprint, flash, redirect, render_template, request, session, url_for
+from flask import (
+    Blueprint,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
 from flask_babel import gettext as _
 from flask_login import current_user
 from werkzeug.wrappers import Response
@@ -18,8 +27,6 @@ bp = Blueprint("staff_auth", __name__, url_prefix="/personal")
 
 
 def _login_limit() -> str:
-    from flask import current_app
-
     return str(current_app.config["RATELIMIT_LOGIN"])
 
 

@@ -16,7 +16,7 @@ from intake.accounts import service as accounts
 from intake.accounts.forms import EmptyForm
 from intake.crypto import custody
 from intake.extensions import db
-from intake.reports import handling, journey
+from intake.reports import handling, journey, service
 from intake.reports.models import Inbox, Report
 from intake.reports.staff_forms import (
     DECISION_LABELS,
@@ -237,8 +237,6 @@ def feedback(report_id: str) -> Response:
     found, secret = get_live_report(report_id)
     if not EmptyForm().validate():
         abort(400)
-    from intake.reports import service
-
     answers = service.open_answers(found, secret.private)
     try:
         handling.send_feedback(
