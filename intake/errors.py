@@ -25,7 +25,10 @@ def _csrf_expired(error: CSRFError) -> tuple[str, int]:
     ]
     return (
         render_template(
-            "errors/csrf.html", fields=fields, action=request.path, token=generate_csrf()
+            "errors/csrf.html",
+            fields=fields,
+            action=request.full_path.rstrip("?"),
+            token=generate_csrf(),
         ),
         400,
     )

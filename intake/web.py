@@ -63,7 +63,7 @@ def language(code: str) -> Response:
     target = request.args.get("next", "/")
     parts = urlsplit(target)
     # Only paths on this site: never an open redirect.
-    if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
+    if parts.scheme or parts.netloc or not target.startswith("/") or target[1:2] in ("/", "\\"):
         target = url_for("site.home")
     return redirect(target)
 
