@@ -11,6 +11,7 @@ import shutil
 import socket
 import threading
 import time
+import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from email import message_from_bytes
@@ -64,6 +65,11 @@ def _worker() -> str:
     return os.environ.get("PYTEST_XDIST_WORKER", "main")
 
 
+# Several test runs may share one PostgreSQL server (a developer's and CI's): each run's
+# databases carry the run's id, so they never meet.
+RUN_ID = os.environ.get("PYTEST_XDIST_TESTRUNUID", uuid.uuid4().hex)[:10]
+
+
 def _pg_url(name: str) -> str:
     base = sa.make_url(os.environ["INTAKE_DATABASE_URL"])
     return base.set(database=name).render_as_string(hide_password=False)
@@ -77,20 +83,24 @@ def _migrate(url: str) -> None:
 
 
 @pytest.fixture(scope="session")
-def migrated_database(tmp_path_factory: pytest.TempPathFactory) -> str:
+def migrated_database(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """A database at the head migration: a template file (SQLite) or a worker's own (PG)."""
-    if POSTGRES:
-        name = f"intake_test_{_worker()}"
-        admin = sa.create_engine(_pg_url("postgres"), isolation_level="AUTOCOMMIT")
-        with admin.connect() as conn:
-            conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-            conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
-        admin.dispose()
-        url = _pg_url(name)
-    else:
+    if not POSTGRES:
         url = f"sqlite:///{tmp_path_factory.mktemp('template') / 'template.sqlite3'}"
+        _migrate(url)
+        yield url
+        return
+    name = f"intake_test_{RUN_ID}_{_worker()}"
+    admin = sa.create_engine(_pg_url("postgres"), isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
+    url = _pg_url(name)
     _migrate(url)
-    return url
+    yield url
+    with admin.connect() as conn:
+        conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    admin.dispose()
 
 
 def _empty_postgres(url: str) -> None:

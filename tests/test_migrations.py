@@ -18,7 +18,7 @@ from flask_migrate import downgrade, upgrade
 from intake import create_app
 from intake.extensions import db
 
-from .conftest import POSTGRES, base_config
+from .conftest import POSTGRES, RUN_ID, base_config
 
 
 def _pg_url(name: str) -> str:
@@ -32,7 +32,7 @@ def empty_database(tmp_path: Path) -> Iterator[str]:
     if not POSTGRES:
         yield f"sqlite:///{tmp_path / 'empty.sqlite3'}"
         return
-    name = f"intake_migrations_{os.environ.get('PYTEST_XDIST_WORKER', 'main')}"
+    name = f"intake_migrations_{RUN_ID}_{os.environ.get('PYTEST_XDIST_WORKER', 'main')}"
     admin = sa.create_engine(
         _pg_url("postgres").replace("postgresql://", "postgresql+psycopg://", 1),
         isolation_level="AUTOCOMMIT",
