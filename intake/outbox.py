@@ -159,7 +159,9 @@ def deliver_due(*, limit: int = 50) -> int:
         else:
             message.sent_at = clock.now()
             message.claimed_until = None
-            message.recipient_protected = None  # sent: the address is no longer needed
+            # Sent: the address and the links (a cancel link is a capability) are not needed.
+            message.recipient_protected = None
+            message.context = {}
             sent += 1
         db.session.commit()
     return sent
@@ -172,6 +174,7 @@ def _failed(message: OutboxMessage, error: Exception) -> None:
     message.last_error = type(error).__name__
     if message.attempts >= current_app.config["OUTBOX_MAX_ATTEMPTS"]:
         message.failed_at = clock.now()
+        message.recipient_protected, message.context = None, {}
         log.error(
             "outbox message %s failed for good after %s attempts", message.id, message.attempts
         )

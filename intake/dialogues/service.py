@@ -161,6 +161,10 @@ def register(
     if not signup_open(dialogue, now=now):
         db.session.rollback()
         raise SignupError("closed")
+    if dialogue.capacity is not None and party_size > dialogue.capacity:
+        # It could never be seated, and would hold up everyone queueing behind it.
+        db.session.rollback()
+        raise SignupError("too_large")
     tag = email_tag(person.email, secret=tag_secret)
     if db.session.scalar(
         sa.select(Registration.id).where(
@@ -283,9 +287,12 @@ def refill(
         .where(Dialogue.id == dialogue.id)
         .values(seat_version=Dialogue.seat_version + 1)
     )
-    if dialogue.status != PLANNED:
-        return []
-    return promote(dialogue, keys=keys, links=links)
+    return promote(dialogue, keys=keys, links=links) if _fillable(dialogue) else []
+
+
+def _fillable(dialogue: Dialogue) -> bool:
+    """Whether a freed seat should go to the waiting list: not once it is off or under way."""
+    return dialogue.status == PLANNED and dialogue.starts_at > clock.now()
 
 
 def cancel(
@@ -305,7 +312,7 @@ def cancel(
     person = person_of(registration, keys)
     if person is not None:
         _mail(registration, person, "dialogue_cancelled_receipt", dialogue, links)
-    promoted = promote(dialogue, keys=keys, links=links) if dialogue.status == PLANNED else []
+    promoted = promote(dialogue, keys=keys, links=links) if _fillable(dialogue) else []
     db.session.commit()
     return promoted
 

@@ -6,7 +6,7 @@ import hashlib
 
 import sqlalchemy as sa
 from flask import Blueprint, abort, current_app, redirect, render_template, url_for
-from flask_babel import get_locale
+from flask_babel import get_locale, ngettext
 from flask_babel import gettext as _
 from werkzeug.wrappers import Response
 
@@ -128,6 +128,14 @@ def signup(dialogue_id: int) -> str | Response:
             form.email.errors = [
                 _(
                     "Den här e-postadressen är redan anmäld till dialogen. Se bekräftelsen i din e-post; där finns en länk för att avboka."  # noqa: E501
+                )
+            ]
+        elif error.reason == "too_large":
+            form.party_size.errors = [
+                ngettext(
+                    "Dialogen har bara %(num)d plats. Anmäl färre personer.",
+                    "Dialogen har bara %(num)d platser. Anmäl färre personer.",
+                    dialogue.capacity or 0,
                 )
             ]
         else:
