@@ -100,7 +100,10 @@ def _render_commitment(found: Commitment, form: ActivityForm, note: NoteForm) ->
     row = ledger.progress(found, year)
     activities = db.session.scalars(
         sa.select(Activity)
-        .where(Activity.commitment_id == found.id, sa.extract("year", Activity.occurred_on) == year)
+        .where(
+            Activity.commitment_id == found.id,
+            Activity.occurred_on.between(date(year, 1, 1), date(year, 12, 31)),
+        )
         .order_by(Activity.occurred_on.desc())
     ).all()
     window = ledger.windows[found.promise_id]
