@@ -31,7 +31,7 @@ from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.functions import FunctionElement
 
 from intake import clock
-from intake.dialogues.models import Dialogue, HeldReport
+from intake.dialogues.models import CANCELLED, Dialogue, HeldReport
 from intake.extensions import db
 from intake.followup.models import (
     AT_LEAST_PER_YEAR,
@@ -247,7 +247,7 @@ class Ledger:
             sa.select(promise_case, year_case, sa.func.count())
             .select_from(Dialogue)
             .join(HeldReport, HeldReport.dialogue_id == Dialogue.id)
-            .where(HeldReport.held.is_(True))
+            .where(HeldReport.held.is_(True), Dialogue.status != CANCELLED)
             .group_by(promise_case, year_case)
         )
         for promise_id, year_value, total in rows:

@@ -18,7 +18,7 @@ from intake import clock
 from intake.accounts import guard
 from intake.accounts.forms import EmptyForm
 from intake.accounts.models import ADMIN
-from intake.dialogues.models import Dialogue, HeldReport
+from intake.dialogues.models import CANCELLED, Dialogue, HeldReport
 from intake.extensions import db
 from intake.followup import charts, progress, service
 from intake.followup.forms import ActivityForm, NoteForm, PromiseForm
@@ -137,7 +137,12 @@ def _held_dialogues(year: int, window: progress.Window) -> list[Dialogue]:
         db.session.scalars(
             sa.select(Dialogue)
             .join(HeldReport, HeldReport.dialogue_id == Dialogue.id)
-            .where(HeldReport.held.is_(True), Dialogue.starts_at >= start, Dialogue.starts_at < end)
+            .where(
+                HeldReport.held.is_(True),
+                Dialogue.status != CANCELLED,
+                Dialogue.starts_at >= start,
+                Dialogue.starts_at < end,
+            )
             .order_by(Dialogue.starts_at)
         )
     )
@@ -297,6 +302,17 @@ def report() -> str:
     )
 
 
+# The CSV is read by people in a spreadsheet: Swedish words, not internal codes.
+STATUS_WORDS = {
+    progress.DONE: "klart",
+    progress.ON_TRACK: "i fas",
+    progress.BEHIND: "efter",
+    progress.NOT_DONE: "inte uppfyllt",
+    progress.CONTINUING: "pågående",
+}
+PARTY_WORDS = {"polisen": "Polisen", "kommunen": "Kommunen", "bada": "Polisen och kommunen"}
+
+
 @bp.get("/rapport.csv")
 def report_csv() -> Response:
     """The same report as CSV: one line per commitment and year."""
@@ -328,11 +344,11 @@ def report_csv() -> Response:
             [
                 row.year,
                 _safe(row.commitment.area),
-                row.commitment.party,
+                PARTY_WORDS.get(row.commitment.party, row.commitment.party),
                 _safe(row.commitment.text),
                 row.target if row.target is not None else "",
                 row.done,
-                row.status,
+                STATUS_WORDS.get(row.status, row.status),
                 _safe(" | ".join(evidence)),
                 _safe(row.reason),
                 row.next_planned_on.isoformat() if row.next_planned_on else "",
@@ -394,7 +410,9 @@ def public_page() -> str:
     past = db.session.scalars(
         sa.select(Dialogue)
         .join(HeldReport, HeldReport.dialogue_id == Dialogue.id)
-        .where(HeldReport.held.is_(True), Dialogue.ends_at < clock.now())
+        .where(
+            HeldReport.held.is_(True), Dialogue.status != CANCELLED, Dialogue.ends_at < clock.now()
+        )
         .order_by(Dialogue.starts_at.desc())
         .limit(10)
     ).all()

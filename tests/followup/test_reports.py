@@ -108,16 +108,16 @@ def test_csv_has_a_row_per_commitment_and_year(installation) -> None:
     assert traffic["2026"] == {
         "år": "2026",
         "område": "Trafik",
-        "ansvarig": "polisen",
+        "ansvarig": "Polisen",
         "åtagande": traffic["2026"]["åtagande"],
         "mål": "10",
         "utfört": "4",
-        "status": "behind",
+        "status": "efter",
         "underlag": "2026-03-10 Lomma skola (3) | 2026-04-02 Vidselskolan (1)",
         "orsak": "Personalbrist under våren.",
         "nästa planerade": "2026-08-20",
     }
-    assert traffic["2025"]["utfört"] == "10" and traffic["2025"]["status"] == "done"
+    assert traffic["2025"]["utfört"] == "10" and traffic["2025"]["status"] == "klart"
     assert traffic["2025"]["underlag"] == "2025-11-04 Centrumskolan (10)"
     assert traffic["2025"]["orsak"] == "" and traffic["2025"]["nästa planerade"] == ""
     dialogues = {r[0]: r for r in body if "medborgardialoger" in r[3]}
@@ -125,7 +125,7 @@ def test_csv_has_a_row_per_commitment_and_year(installation) -> None:
     assert dialogues["2026"][7] == "2026-01-01 Nyårsdialog | 2026-03-12 Trygghet i centrum"
     assert dialogues["2025"][5] == "0" and dialogues["2025"][7] == ""
     ongoing = [r for r in body if r[0] == "2026" and "arbeta aktivt mot droger" in r[3]]
-    assert ongoing[0][4:7] == ["", "0", "ongoing"]
+    assert ongoing[0][4:7] == ["", "0", "pågående"]
     # And an activity's free-text note stays out of the export
     assert "Kalle" not in raw.decode("utf-8-sig")
 
