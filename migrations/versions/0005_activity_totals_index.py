@@ -1,0 +1,21 @@
+"""follow-up: a covering index for the dashboard's activity sums
+
+Revision ID: 0005
+Revises: 0004
+"""
+from alembic import op
+
+revision = "0005"
+down_revision = "0004"
+branch_labels = None
+depends_on = None
+
+
+def upgrade():
+    with op.batch_alter_table("activity", schema=None) as batch_op:
+        batch_op.create_index("ix_activity_totals", ["commitment_id", "occurred_on", "count"], unique=False)
+
+
+def downgrade():
+    with op.batch_alter_table("activity", schema=None) as batch_op:
+        batch_op.drop_index("ix_activity_totals")
