@@ -13,6 +13,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 from intake import appkeys, clock, outbox
 from intake.accounts import sessions
 from intake.accounts.models import ADMIN, ORGANISER, User
+from intake.dialogues import questions
 from intake.dialogues import service as dialogues
 from intake.extensions import db
 from intake.reports import drafts, retention
@@ -111,7 +112,7 @@ def dialogue_links() -> dialogues.MailLinks:
 
 def remind_organisers(*, now: datetime) -> int:
     """Tell organisers about ended dialogues that still lack a held report."""
-    missing = dialogues.ended_without_report(now=now)
+    missing = questions.ended_without_report(now=now)
     if not missing:
         return 0
     recipients = db.session.scalars(

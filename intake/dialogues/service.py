@@ -12,7 +12,6 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
-import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -22,7 +21,7 @@ import sqlalchemy as sa
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 
 from intake import audit, clock, outbox
-from intake.crypto import protected, sealing
+from intake.crypto import protected
 from intake.dialogues.models import (
     CANCELLED,
     CONFIRMED,
@@ -30,14 +29,10 @@ from intake.dialogues.models import (
     WAITLISTED,
     WITHDRAWN,
     Dialogue,
-    HeldReport,
-    Question,
     Registration,
 )
 from intake.extensions import db
-from intake.reports.models import Inbox
 
-QUESTION_INBOX = "medborgardialog"
 CANCEL_TOKEN_DAYS = 365
 
 
@@ -432,85 +427,3 @@ def erase_personal_data(*, now: datetime, after_days: int) -> int:
         )
     db.session.commit()
     return len(ended)
-
-
-def question_context(question_id: str, dialogue_id: int, inbox_id: int) -> bytes:
-    """What a sealed question is bound to."""
-    return f"intake:dialogue-question:v1:{question_id}:{dialogue_id}:inbox:{inbox_id}".encode()
-
-
-def submit_question(
-    dialogue: Dialogue, *, text: str, theme: str, name: str, email: str
-) -> Question:
-    """A resident's question, sealed to the Medborgardialog inbox; commits."""
-    inbox = db.session.scalar(sa.select(Inbox).where(Inbox.slug == QUESTION_INBOX))
-    if inbox is None:
-        raise SignupError("no_inbox")
-    question = Question(
-        id=str(uuid.uuid4()),
-        dialogue_id=dialogue.id,
-        inbox_id=inbox.id,
-        theme=theme,
-        received_at=clock.now().replace(second=0, microsecond=0),
-    )
-    plaintext = json.dumps(
-        {"text": text, "name": name, "email": email}, ensure_ascii=False
-    ).encode()
-    question.sealed = sealing.seal(
-        plaintext, inbox.public_key, context=question_context(question.id, dialogue.id, inbox.id)
-    )
-    db.session.add(question)
-    db.session.commit()
-    return question
-
-
-def open_question(question: Question, private_key: bytes) -> dict[str, str]:
-    """A question's text and contact, for a member of the Medborgardialog inbox."""
-    plaintext = sealing.open_sealed(
-        question.sealed,
-        private_key,
-        context=question_context(question.id, question.dialogue_id, question.inbox_id),
-    )
-    data: dict[str, str] = json.loads(plaintext)
-    return data
-
-
-def record_held(
-    dialogue: Dialogue,
-    *,
-    held: bool,
-    attendees: int,
-    summary: str,
-    themes_raised: str,
-    follow_up_actions: str,
-    by_id: int,
-    by: str,
-) -> HeldReport:
-    """The held-dialogue report (created or replaced); commits."""
-    report = dialogue.report or HeldReport(dialogue_id=dialogue.id)
-    report.held, report.attendees, report.summary = held, attendees, summary
-    report.themes_raised, report.follow_up_actions = themes_raised, follow_up_actions
-    report.recorded_by_id, report.recorded_at = by_id, clock.now()
-    db.session.add(report)
-    audit.record(
-        "dialogue_report_recorded",
-        actor_id=by_id,
-        actor=by,
-        target_type="dialogue",
-        target_id=dialogue.id,
-        held=held,
-    )
-    db.session.commit()
-    return report
-
-
-def ended_without_report(*, now: datetime) -> list[Dialogue]:
-    """Dialogues that have ended (not cancelled) and still lack a held report."""
-    return list(
-        db.session.scalars(
-            sa.select(Dialogue)
-            .outerjoin(HeldReport, HeldReport.dialogue_id == Dialogue.id)
-            .where(Dialogue.status == PLANNED, Dialogue.ends_at < now, HeldReport.id.is_(None))
-            .order_by(Dialogue.starts_at)
-        )
-    )

@@ -18,6 +18,7 @@ from intake.accounts import guard
 from intake.accounts import service as accounts
 from intake.accounts.forms import EmptyForm
 from intake.accounts.models import ADMIN, ORGANISER
+from intake.dialogues import questions as asked
 from intake.dialogues import service
 from intake.dialogues.forms import THEMES, AnswerForm, DialogueForm, HeldReportForm, parse_local
 from intake.dialogues.models import (
@@ -80,7 +81,7 @@ def index() -> str:
         ).group_by(Registration.dialogue_id, Registration.status)
     ):
         counts[dialogue_id][status] = int(people or 0)
-    missing = {d.id for d in service.ended_without_report(now=clock.now())}
+    missing = {d.id for d in asked.ended_without_report(now=clock.now())}
     return render_template(
         "organiser/index.html", dialogues=dialogues, counts=counts, missing=missing
     )
@@ -261,7 +262,7 @@ def check_in(dialogue_id: int, registration_id: int) -> Response:
 
 
 def _question_secret() -> bytes | None:
-    inbox = db.session.scalar(sa.select(Inbox).where(Inbox.slug == service.QUESTION_INBOX))
+    inbox = db.session.scalar(sa.select(Inbox).where(Inbox.slug == asked.QUESTION_INBOX))
     if inbox is None:
         return None
     try:
@@ -283,7 +284,7 @@ def questions(dialogue_id: int) -> str:
     grouped: dict[str, list[tuple[Question, dict[str, str]]]] = defaultdict(list)
     if private is not None:
         for question in rows:
-            grouped[question.theme].append((question, service.open_question(question, private)))
+            grouped[question.theme].append((question, asked.open_question(question, private)))
         _log("questions_viewed", dialogue)
         db.session.commit()
     labels = {choice.value: str(choice.label) for choice in THEMES}
@@ -332,7 +333,7 @@ def held_report(dialogue_id: int) -> str | Response:
     if request.method == "GET" and dialogue.report is not None:
         form.held.data = "ja" if dialogue.report.held else "nej"
     if form.validate_on_submit():
-        service.record_held(
+        asked.record_held(
             dialogue,
             held=form.held.data == "ja",
             attendees=form.attendees.data,

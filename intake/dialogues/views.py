@@ -12,7 +12,7 @@ from werkzeug.wrappers import Response
 
 from intake import appkeys, clock
 from intake.accounts.forms import EmptyForm
-from intake.dialogues import service
+from intake.dialogues import questions, service
 from intake.dialogues.forms import THEMES, QuestionForm, SignupForm
 from intake.dialogues.models import CANCELLED, Dialogue, HeldReport, Question, Registration
 from intake.extensions import db, limiter
@@ -177,7 +177,7 @@ def ask(dialogue_id: int) -> str | Response:
         abort(404)
     if not form.validate():
         return _page(dialogue, question=form)
-    service.submit_question(
+    questions.submit_question(
         dialogue,
         text=form.text.data.strip(),
         theme=form.theme.data or "",

@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from flask.testing import FlaskClient
 
 from intake import clock, jobs
-from intake.dialogues import service
+from intake.dialogues import questions
 from intake.dialogues.models import CANCELLED, Question
 from intake.extensions import db
 
@@ -276,7 +276,7 @@ def test_only_held_dialogues_appear_as_past_with_their_summary(
     assert "SAMMANFATTNING-HÖLLS-INTE" not in public_page(resident, not_held)
     # And the organiser's list says which reports are in
     with site.app.app_context():
-        assert [d.id for d in service.ended_without_report(now=clock.now())] == [missing]
+        assert [d.id for d in questions.ended_without_report(now=clock.now())] == [missing]
     overview = organiser.get("/personal/dialoger/").get_data(as_text=True)
     assert "1 avslutade dialoger saknar rapport." in overview
 
@@ -325,7 +325,7 @@ def test_an_invalid_report_is_explained(
     # The error summary links to an element that exists
     assert f'<a href="#{anchor}">' in page and f'id="{anchor}"' in page
     with site.app.app_context():
-        assert service.ended_without_report(now=clock.now())
+        assert questions.ended_without_report(now=clock.now())
 
 
 def test_organisers_are_reminded_of_missing_reports(

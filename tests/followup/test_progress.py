@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from flask import Flask
 
 from intake import bootstrap
-from intake.dialogues import service as dialogues
+from intake.dialogues import questions as dialogues
 from intake.dialogues.models import CANCELLED, PLANNED, Dialogue
 from intake.extensions import db
 from intake.followup import progress, service
