@@ -5,7 +5,7 @@
 Sets up a fresh instance in /tmp (embedded SQLite, WAL), walks the sessions with Flask's test
 client (CSRF on, as in production), times the walk and the final POSTs (wall and CPU), then
 profiles as many final POSTs again. Prints a breakdown of the parts (CSRF, validation, draft,
-Argon2, HPKE sealing, SQLite commit) and the heaviest functions by cumulative and own time.
+follow-up code, HPKE sealing, SQLite commit) and the heaviest functions by cumulative and own time.
 """
 
 from __future__ import annotations
@@ -42,7 +42,7 @@ PARTS = (
     ("SQLAlchemy commit (all)", "sqlalchemy/orm/session.py", "commit"),
     ("sqlite3 commit (fsync)", "~", "<method 'commit' of 'sqlite3.Connection' objects>"),
     ("sqlite3 execute", "~", "<method 'execute' of 'sqlite3.Cursor' objects>"),
-    ("Argon2id (follow-up code hash)", "intake/crypto/passwords.py", "hash_secret"),
+    ("follow-up code (SHA-256 digest)", "intake/reports/followup.py", "new_code"),
     ("draft save (AES-GCM + commit)", "intake/reports/drafts.py", "save"),
     ("draft discard", "intake/reports/drafts.py", "discard"),
     ("template render", "flask/templating.py", "render_template"),

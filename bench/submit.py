@@ -59,7 +59,7 @@ RATELIMIT_SUBMIT = "{NO_LIMIT}"
 
 def instance_config(settings: list[str]) -> str:
     """The instance's config.py: no rate limits, plus `KEY=VALUE` settings (Python literals,
-    or plain strings) for what-if runs such as FOLLOWUP_ARGON2_MEMORY_KIB=8."""
+    or plain strings) for what-if runs such as DRAFT_LIFETIME_SECONDS=600."""
     lines = [INSTANCE_CONFIG]
     for setting in settings:
         key, _, raw = setting.partition("=")

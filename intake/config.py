@@ -52,10 +52,6 @@ DEFAULTS: dict[str, Any] = {
     "ARGON2_TIME_COST": 3,
     "ARGON2_MEMORY_KIB": 64 * 1024,
     "ARGON2_PARALLELISM": 1,
-    # Follow-up codes carry 120 random bits, so the slow hash is defence in depth, not what
-    # stops guessing: a light Argon2id profile (~3 ms) keeps sending a report fast.
-    "FOLLOWUP_ARGON2_TIME_COST": 1,
-    "FOLLOWUP_ARGON2_MEMORY_KIB": 4 * 1024,
     # What the start page tells residents; each installation sets its own.
     "MUNICIPALITY": "Älvsbyns kommun",
     "SOCIALTJANST_PHONE": "0929-170 00",

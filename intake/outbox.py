@@ -74,20 +74,25 @@ ATTACHMENTS: dict[str, Callable[[dict[str, Any]], tuple[str, str, bytes]]] = {}
 
 def enqueue(
     template: str, recipient: str, context: dict[str, Any] | None = None, *, locale: str = "sv"
-) -> OutboxMessage:
-    """Add an e-mail to the current transaction; it is sent only if the transaction commits."""
+) -> None:
+    """Add an e-mail to the current transaction; it is sent only if the transaction commits.
+
+    One Core INSERT on the session's connection (no ORM object to flush): it runs inside the
+    resident's final submit."""
     moment = clock.now()
-    keys = appkeys.keys()
-    message = OutboxMessage(
-        template=template,
-        recipient_protected=protected.protect(recipient.encode(), keys, aad=RECIPIENT_AAD),
-        locale=locale,
-        context=context or {},
-        created_at=moment,
-        next_attempt_at=moment,
+    db.session.connection().execute(
+        sa.insert(OutboxMessage.__table__).values(
+            template=template,
+            recipient_protected=protected.protect(
+                recipient.encode(), appkeys.keys(), aad=RECIPIENT_AAD
+            ),
+            locale=locale,
+            context=context or {},
+            created_at=moment,
+            next_attempt_at=moment,
+            attempts=0,
+        )
     )
-    db.session.add(message)
-    return message
 
 
 def render(message: OutboxMessage) -> Message:

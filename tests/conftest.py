@@ -33,8 +33,6 @@ FAST_ARGON2 = {
     "ARGON2_TIME_COST": 1,
     "ARGON2_MEMORY_KIB": 8,
     "ARGON2_PARALLELISM": 1,
-    "FOLLOWUP_ARGON2_TIME_COST": 1,
-    "FOLLOWUP_ARGON2_MEMORY_KIB": 8,
 }
 POSTGRES = os.environ.get("INTAKE_DATABASE_URL", "").startswith("postgresql")
 

@@ -67,14 +67,21 @@ def new_handle() -> DraftHandle:
     return DraftHandle(token=secrets.token_urlsafe(24), key=aead.new_key())
 
 
+_drafts = Draft.__table__.c
+
+
 def load(handle: DraftHandle) -> DraftState | None:
     """The draft's state, or None if it is gone, expired or cannot be opened."""
     digest = _token_hash(handle.token)
-    draft = db.session.scalar(sa.select(Draft).where(Draft.token_hash == digest))
-    if draft is None or draft.expires_at <= clock.now():
+    row = (
+        db.session.connection()
+        .execute(sa.select(_drafts.sealed, _drafts.expires_at).where(_drafts.token_hash == digest))
+        .one_or_none()
+    )
+    if row is None or row.expires_at <= clock.now():
         return None
     try:
-        data = json.loads(aead.decrypt(handle.key, draft.sealed, aad=_aad(digest)))
+        data = json.loads(aead.decrypt(handle.key, row.sealed, aad=_aad(digest)))
     except (CryptoError, ValueError):
         return None
     return DraftState(answers=data["answers"], done=data["done"], receipt=data.get("receipt"))
@@ -83,19 +90,21 @@ def load(handle: DraftHandle) -> DraftState | None:
 def save(
     handle: DraftHandle, state: DraftState, *, lifetime: timedelta, commit: bool = True
 ) -> None:
-    """Encrypt and store the draft, renewing its expiry."""
+    """Encrypt and store the draft, renewing its expiry (an UPDATE, or an INSERT if new)."""
     digest = _token_hash(handle.token)
     plaintext = json.dumps(
         {"answers": state.answers, "done": state.done, "receipt": state.receipt}
     ).encode()
-    sealed = aead.encrypt(handle.key, plaintext, aad=_aad(digest))
-    draft = db.session.scalar(sa.select(Draft).where(Draft.token_hash == digest))
-    if draft is None:
-        draft = Draft(token_hash=digest, sealed=sealed, expires_at=clock.now() + lifetime)
-        db.session.add(draft)
-    else:
-        draft.sealed = sealed
-        draft.expires_at = clock.now() + lifetime
+    values = {
+        "sealed": aead.encrypt(handle.key, plaintext, aad=_aad(digest)),
+        "expires_at": clock.now() + lifetime,
+    }
+    connection = db.session.connection()
+    updated = connection.execute(
+        sa.update(Draft.__table__).where(_drafts.token_hash == digest).values(**values)
+    )
+    if updated.rowcount == 0:
+        connection.execute(sa.insert(Draft.__table__).values(token_hash=digest, **values))
     if commit:
         db.session.commit()
 

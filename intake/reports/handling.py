@@ -294,7 +294,11 @@ def move(
     source = report.inbox_id
     report.inbox_id = target.id
     report.sealed = service.seal_answers(
-        answers, report_id=report.id, inbox=target, version=report.schema_version
+        answers,
+        report_id=report.id,
+        inbox_id=target.id,
+        public_key=target.public_key,
+        version=report.schema_version,
     )
     if note is not None:
         report.assessment_note = sealing.seal(

@@ -18,7 +18,6 @@ from flask import (
 from flask_babel import gettext as _
 from werkzeug.wrappers import Response
 
-from intake.crypto import passwords
 from intake.extensions import db, limiter
 from intake.reports import drafts, journey, service
 from intake.reports.forms import CheckForm
@@ -138,12 +137,7 @@ def check() -> str | Response:
         return render_template(
             "reports/check.html", form=form, sections=journey.summary(state.answers)
         )
-    receipt = service.submit(
-        state.answers,
-        base_url=current_app.config["BASE_URL"],
-        followup_cost=_followup_cost(),
-        commit=False,
-    )
+    receipt = service.submit(state.answers, base_url=current_app.config["BASE_URL"], commit=False)
     # The draft now holds only the receipt (still encrypted under the cookie's key), so the
     # follow-up code is never in the cookie and can be shown exactly once.
     _remember(
@@ -160,13 +154,6 @@ def check() -> str | Response:
     )
     db.session.commit()  # the report, its notification and the receipt: one transaction
     return redirect(url_for(".receipt"), code=303)
-
-
-def _followup_cost() -> passwords.HashCost:
-    cfg = current_app.config
-    return passwords.HashCost(
-        cfg["FOLLOWUP_ARGON2_TIME_COST"], cfg["FOLLOWUP_ARGON2_MEMORY_KIB"], 1
-    )
 
 
 @bp.get("/kvitto")

@@ -25,7 +25,6 @@ from ..staff_helpers import Installation
 
 COOKIE = "intake_session"
 FAST_HASHER = PasswordHasher(time_cost=1, memory_cost=8, parallelism=1)
-CHEAP_FOLLOWUP = passwords.HashCost(time=1, memory_kib=8, parallelism=1)
 # A valid personnummer for a child born 2016-05-05 (Luhn check digit 2).
 CHILD_PNR = "20160505-1232"
 
@@ -34,7 +33,6 @@ def fast_passwords(monkeypatch: pytest.MonkeyPatch) -> None:
     """Staff password hashes at the cheapest Argon2id cost (the app has no knob for it)."""
     dummy = FAST_HASHER.hash("intake-dummy")
     monkeypatch.setattr(passwords, "_HASHER", FAST_HASHER)
-    monkeypatch.setattr(passwords, "_DUMMY", dummy)
     monkeypatch.setattr(accounts, "_DUMMY_HASH", dummy)
 
 
@@ -93,9 +91,7 @@ def answers(**overrides: Any) -> dict[str, Any]:
 def submit(app: Flask, **overrides: Any) -> str:
     """Send a report through the service (no journey); returns its id."""
     with app.app_context():
-        receipt = service.submit(
-            answers(**overrides), base_url="http://test", followup_cost=CHEAP_FOLLOWUP
-        )
+        receipt = service.submit(answers(**overrides), base_url="http://test")
         report_id = db.session.scalar(
             sa.select(Report.id).where(Report.reference == receipt.reference)
         )

@@ -17,10 +17,18 @@ from flask.testing import FlaskClient
 from intake import outbox
 from intake.extensions import db
 from intake.outbox import OutboxMessage
-from intake.reports import retention
+from intake.reports import followup, retention
 from intake.reports.models import Report, ReportMessage
 
-from ..accounts.back_office import errors, fast_passwords, freeze, install, stockholm, text
+from ..accounts.back_office import (
+    FAST_HASHER,
+    errors,
+    fast_passwords,
+    freeze,
+    install,
+    stockholm,
+    text,
+)
 from ..conftest import POSTGRES
 from ..staff_helpers import Installation
 from .journey_helpers import PRIVATE_ANONYMOUS_CHILD, walk
@@ -59,17 +67,21 @@ def test_the_code_is_shown_once(installation: Installation) -> None:
     assert "Uppföljningskoden visades när anmälan skickades och visas inte igen." in again
 
 
-def test_only_a_slow_hash_of_the_code_is_stored(installation: Installation) -> None:
+def test_only_a_one_way_digest_of_the_code_is_stored(installation: Installation) -> None:
     app = installation.app
     _resident, code = send_report(app)
     plain = code.replace("-", "")
+    lookup, secret = plain[:8], plain[8:]
     with app.app_context():
         report = the_report(app)
+        # SHA-256 of the 120-bit secret, bound to its lookup id: it fits this code only.
         assert report.followup_hash is not None
-        assert report.followup_hash.startswith("$argon2id$")
+        assert re.fullmatch(r"sha256\$[0-9a-f]{64}", report.followup_hash)
+        assert followup.matches(report.followup_hash, lookup, secret)
+        assert not followup.matches(report.followup_hash, "23456789", secret)
+        assert not followup.matches(report.followup_hash, lookup, secret[:-1] + "2")
         # The lookup half is in the clear to find the row; the secret half nowhere
-        assert report.followup_lookup == plain[:8]
-        secret = plain[8:]
+        assert report.followup_lookup == lookup
         for table in db.metadata.sorted_tables:
             for row in db.session.execute(sa.select(table)).mappings():
                 stored = json.dumps({k: str(v) for k, v in row.items()})
@@ -80,6 +92,21 @@ def test_only_a_slow_hash_of_the_code_is_stored(installation: Installation) -> N
             db.engine.dispose()
             raw = Path(str(url.database)).read_bytes()
             assert secret.encode() not in raw
+
+
+def test_a_code_given_with_an_argon2id_hash_still_opens(installation: Installation) -> None:
+    """Codes handed out before the digest scheme were stored as Argon2id hashes."""
+    app = installation.app
+    _resident, code = send_report(app)
+    plain = code.replace("-", "")
+    with app.app_context():
+        report = the_report(app)
+        report.followup_hash = FAST_HASHER.hash(plain[8:])
+        db.session.commit()
+    client = app.test_client()
+    assert "Status: <strong>Mottagen</strong>" in text(client.post(FOLLOWUP, data={"code": code}))
+    wrong = plain[:8] + "2" * 24
+    assert WRONG in text(client.post(FOLLOWUP, data={"code": wrong}))
 
 
 @pytest.mark.parametrize(
