@@ -67,6 +67,7 @@ class OutboxMessage(db.Model):  # type: ignore[name-defined]
 
 
 RECIPIENT_AAD = b"intake:outbox-recipient:v1"
+_INSERT = sa.insert(OutboxMessage.__table__)
 # Attachment builders by kind, registered by the domains (e.g. dialogues' .ics files):
 # builder(context) -> (filename, content type, bytes).
 ATTACHMENTS: dict[str, Callable[[dict[str, Any]], tuple[str, str, bytes]]] = {}
@@ -81,17 +82,18 @@ def enqueue(
     resident's final submit."""
     moment = clock.now()
     db.session.connection().execute(
-        sa.insert(OutboxMessage.__table__).values(
-            template=template,
-            recipient_protected=protected.protect(
+        _INSERT,
+        {
+            "template": template,
+            "recipient_protected": protected.protect(
                 recipient.encode(), appkeys.keys(), aad=RECIPIENT_AAD
             ),
-            locale=locale,
-            context=context or {},
-            created_at=moment,
-            next_attempt_at=moment,
-            attempts=0,
-        )
+            "locale": locale,
+            "context": context or {},
+            "created_at": moment,
+            "next_attempt_at": moment,
+            "attempts": 0,
+        },
     )
 
 

@@ -19,6 +19,7 @@ from intake import audit, clock
 from intake.accounts import policy, sessions
 from intake.accounts.models import BackupCode, Membership, User
 from intake.crypto import CryptoError, custody, keywrap, passwords, protected, sealing
+from intake.crypto.symbols import random_symbols
 from intake.extensions import db
 
 FREE_ATTEMPTS = 3
@@ -168,7 +169,7 @@ def new_backup_codes(user: User, *, pepper: bytes) -> list[str]:
     alphabet = "abcdefghjkmnpqrstuvwxyz23456789"
     codes = []
     for _ in range(BACKUP_CODES):
-        raw = "".join(secrets.choice(alphabet) for _ in range(10))
+        raw = random_symbols(alphabet, 10)
         codes.append(f"{raw[:5]}-{raw[5:]}")
         db.session.add(BackupCode(user_id=user.id, code_hash=_backup_hash(raw, pepper)))
     return codes

@@ -7,7 +7,6 @@ The cost parameters travel with the blob, so they can be raised later without a 
 from __future__ import annotations
 
 import os
-import secrets
 import struct
 from dataclasses import dataclass
 
@@ -15,6 +14,7 @@ from argon2.exceptions import HashingError
 from argon2.low_level import Type, hash_secret_raw
 
 from intake.crypto import CryptoError, aead
+from intake.crypto.symbols import random_symbols
 
 VERSION = 1
 MAX_TIME = 16
@@ -76,7 +76,7 @@ def unwrap(blob: bytes, secret: str, *, aad: bytes) -> bytes:
 
 def new_recovery_code(groups: int = 6, size: int = 5) -> str:
     """A printable recovery code: 30 symbols of base32 (150 bits) in groups of five."""
-    symbols = "".join(secrets.choice(_ALPHABET) for _ in range(groups * size))
+    symbols = random_symbols(_ALPHABET, groups * size)
     return "-".join(symbols[i : i + size] for i in range(0, len(symbols), size))
 
 

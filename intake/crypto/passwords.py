@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import secrets
-
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
+
+from intake.crypto.symbols import random_symbols
 
 _HASHER = PasswordHasher()
 
@@ -26,5 +26,5 @@ def verify_password(stored: str, password: str) -> bool:
 def one_time_password() -> str:
     """A random first password to print once: four groups of four letters and digits."""
     alphabet = "abcdefghjkmnpqrstuvwxyz23456789"
-    raw = "".join(secrets.choice(alphabet) for _ in range(16))
+    raw = random_symbols(alphabet, 16)
     return "-".join(raw[i : i + 4] for i in range(0, 16, 4))

@@ -7,6 +7,7 @@ public key (32). Every ciphertext is bound through HPKE `info` to what it belong
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 
 from cryptography.exceptions import InvalidTag
@@ -49,7 +50,10 @@ def _private_key(private: bytes) -> hpke.MLKEM768X25519PrivateKey:
     return hpke.MLKEM768X25519PrivateKey(kem, dh)
 
 
+@functools.lru_cache(maxsize=32)
 def _public_key(public: bytes) -> hpke.MLKEM768X25519PublicKey:
+    # Cached by the key's own bytes (an inbox has one public key; parsing the ML-KEM key
+    # costs a tenth of a millisecond on every submit). Key objects are immutable.
     if len(public) != PUBLIC_LEN:
         raise CryptoError("public key has the wrong length")
     kem = mlkem.MLKEM768PublicKey.from_public_bytes(public[:MLKEM_PUBLIC])

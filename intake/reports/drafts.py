@@ -68,16 +68,22 @@ def new_handle() -> DraftHandle:
 
 
 _drafts = Draft.__table__.c
+# Built once (every step and the final submit use them): only values are bound per call.
+_LOAD = sa.select(_drafts.sealed, _drafts.expires_at).where(
+    _drafts.token_hash == sa.bindparam("digest")
+)
+_UPDATE = (
+    sa.update(Draft.__table__)
+    .where(_drafts.token_hash == sa.bindparam("digest"))
+    .values(sealed=sa.bindparam("new_sealed"), expires_at=sa.bindparam("new_expires_at"))
+)
+_INSERT = sa.insert(Draft.__table__)
 
 
 def load(handle: DraftHandle) -> DraftState | None:
     """The draft's state, or None if it is gone, expired or cannot be opened."""
     digest = _token_hash(handle.token)
-    row = (
-        db.session.connection()
-        .execute(sa.select(_drafts.sealed, _drafts.expires_at).where(_drafts.token_hash == digest))
-        .one_or_none()
-    )
+    row = db.session.connection().execute(_LOAD, {"digest": digest}).one_or_none()
     if row is None or row.expires_at <= clock.now():
         return None
     try:
@@ -95,16 +101,16 @@ def save(
     plaintext = json.dumps(
         {"answers": state.answers, "done": state.done, "receipt": state.receipt}
     ).encode()
-    values = {
-        "sealed": aead.encrypt(handle.key, plaintext, aad=_aad(digest)),
-        "expires_at": clock.now() + lifetime,
-    }
+    sealed = aead.encrypt(handle.key, plaintext, aad=_aad(digest))
+    expires_at = clock.now() + lifetime
     connection = db.session.connection()
     updated = connection.execute(
-        sa.update(Draft.__table__).where(_drafts.token_hash == digest).values(**values)
+        _UPDATE, {"digest": digest, "new_sealed": sealed, "new_expires_at": expires_at}
     )
     if updated.rowcount == 0:
-        connection.execute(sa.insert(Draft.__table__).values(token_hash=digest, **values))
+        connection.execute(
+            _INSERT, {"token_hash": digest, "sealed": sealed, "expires_at": expires_at}
+        )
     if commit:
         db.session.commit()
 

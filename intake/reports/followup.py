@@ -13,12 +13,12 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import secrets
 from dataclasses import dataclass
 
 import sqlalchemy as sa
 
 from intake.crypto import passwords
+from intake.crypto.symbols import random_symbols
 from intake.extensions import db
 from intake.reports.models import Report
 
@@ -38,7 +38,7 @@ class FollowupCode:
 
 
 def _random(n: int) -> str:
-    return "".join(secrets.choice(_ALPHABET) for _ in range(n))
+    return random_symbols(_ALPHABET, n)
 
 
 def digest(lookup: str, secret: str) -> str:

@@ -73,6 +73,18 @@ class StepForm(FlaskForm):
     def __init__(self, *args: Any, answers: dict[str, Any] | None = None, **kw: Any) -> None:
         super().__init__(*args, **kw)
         self.answers = answers or {}
+        self.prepare()
+
+    def prepare(self) -> None:
+        """Set what depends on the earlier answers (e.g. the options offered)."""
+
+    def refill(self, formdata: Any, *, answers: dict[str, Any]) -> None:
+        """Fill this form again, as a new form built from `formdata` and `answers` would be.
+
+        Validating a whole draft builds ~40 fields; refilling a kept form skips that."""
+        self.answers = answers
+        self.prepare()
+        self.process(formdata)
 
     def given(self, name: str) -> Any:
         """An answer from this form if it has the field, else from earlier steps."""
@@ -264,8 +276,8 @@ class ConcernForm(StepForm):
     )
     subject_knows = _choice(_l("Vet personen om att du gör en anmälan?"), c.YES_NO_UNKNOWN)
 
-    def __init__(self, *args: Any, **kw: Any) -> None:
-        super().__init__(*args, **kw)
+    def prepare(self) -> None:
+        """The concern categories offered depend on whom the concern is about."""
         self.categories.choices = c.concerns_for(self.answers.get("subject_type"))
 
     def validate_acute_how(self, field: Field) -> None:
@@ -360,7 +372,14 @@ class ReporterDetailsForm(StepForm):
 
 
 class CheckForm(FlaskForm):
-    """Check your answers and send: the privacy notice and a honeypot."""
+    """Check your answers and send: the privacy notice and a honeypot.
+
+    No token field of its own: the app-wide CSRFProtect checks every POST before the view
+    runs, and the page renders the token with `csrf_token()`, so the final submit does not
+    sign and check a second token."""
+
+    class Meta:
+        csrf = False
 
     confirm = MultiCheckbox(
         _l("Bekräfta"),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -104,10 +105,29 @@ def prune(answers: dict[str, Any]) -> dict[str, Any]:
     return {key: value for key, value in answers.items() if key in keep}
 
 
+class _Checkers(threading.local):
+    """One kept form per step and thread, refilled to validate whole drafts (check page and
+    final submit) without building every field again. Never rendered, never handed out."""
+
+    def __init__(self) -> None:
+        self.forms: dict[str, forms.StepForm] = {}
+
+
+_checkers = _Checkers()
+
+
+def _checker(step: Step) -> forms.StepForm:
+    form = _checkers.forms.get(step.slug)
+    if form is None:
+        form = _checkers.forms[step.slug] = step.form(formdata=None, meta={"csrf": False})
+    return form
+
+
 def incomplete(answers: Mapping[str, Any]) -> Step | None:
     """Validate every applicable step again; the first that fails, or None if all pass."""
     for step in applicable(answers):
-        form = step.form(formdata=as_formdata(answers), answers=dict(answers), meta={"csrf": False})
+        form = _checker(step)
+        form.refill(as_formdata(answers), answers=dict(answers))
         if not form.validate():
             return step
     return None

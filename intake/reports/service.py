@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import secrets
 import uuid
 from dataclasses import dataclass
 from datetime import datetime
@@ -13,6 +12,7 @@ import sqlalchemy as sa
 
 from intake import clock, outbox
 from intake.crypto import sealing
+from intake.crypto.symbols import random_symbols
 from intake.extensions import db
 from intake.reports import choices as c
 from intake.reports import followup
@@ -41,7 +41,7 @@ def report_context(report_id: str, inbox_id: int, schema_version: int) -> bytes:
 
 def new_reference(year: int) -> str:
     """A random, unguessable reference such as 2026-K7QH-3XMP."""
-    symbols = "".join(secrets.choice(_REFERENCE_ALPHABET) for _ in range(8))
+    symbols = random_symbols(_REFERENCE_ALPHABET, 8)
     return f"{year}-{symbols[:4]}-{symbols[4:]}"
 
 
@@ -66,7 +66,11 @@ def open_answers(report: Report, inbox_private_key: bytes) -> dict[str, Any]:
 
 
 _inboxes = Inbox.__table__.c
-_INBOX = sa.select(_inboxes.id, _inboxes.name, _inboxes.public_key, _inboxes.notification_email)
+# Built once: the final submit only binds values to them.
+_INBOX = sa.select(
+    _inboxes.id, _inboxes.name, _inboxes.public_key, _inboxes.notification_email
+).where(_inboxes.id == sa.bindparam("inbox_id"))
+_INSERT_REPORT = sa.insert(Report.__table__)
 
 
 def submit(answers: dict[str, Any], *, base_url: str, commit: bool = True) -> Receipt:
@@ -78,7 +82,7 @@ def submit(answers: dict[str, Any], *, base_url: str, commit: bool = True) -> Re
     received_at = clock.now().replace(second=0, microsecond=0)
     target = route(answers)
     connection = db.session.connection()
-    inbox = connection.execute(_INBOX.where(_inboxes.id == target.inbox_id)).one()
+    inbox = connection.execute(_INBOX, {"inbox_id": target.inbox_id}).one()
     report_id = str(uuid.uuid4())
     acute = answers.get("acute_danger") == c.YES
     reference = new_reference(clock.local_date(received_at).year)
@@ -90,19 +94,20 @@ def submit(answers: dict[str, Any], *, base_url: str, commit: bool = True) -> Re
         version=SCHEMA_VERSION,
     )
     connection.execute(
-        sa.insert(Report.__table__).values(
-            id=report_id,
-            reference=reference,
-            inbox_id=inbox.id,
-            routing_rule_id=target.rule_id,
-            received_at=received_at,
-            status="received",
-            acute=acute,
-            schema_version=SCHEMA_VERSION,
-            sealed=sealed,
-            followup_lookup=code.lookup,
-            followup_hash=code.digest,
-        )
+        _INSERT_REPORT,
+        {
+            "id": report_id,
+            "reference": reference,
+            "inbox_id": inbox.id,
+            "routing_rule_id": target.rule_id,
+            "received_at": received_at,
+            "status": "received",
+            "acute": acute,
+            "schema_version": SCHEMA_VERSION,
+            "sealed": sealed,
+            "followup_lookup": code.lookup,
+            "followup_hash": code.digest,
+        },
     )
     if inbox.notification_email:
         outbox.enqueue(

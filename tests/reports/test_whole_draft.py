@@ -1,0 +1,86 @@
+"""Validating a whole draft again (check page, final submit) with kept, refilled forms: each
+draft is judged on its own answers, never on what the previous one left behind."""
+
+from __future__ import annotations
+
+import threading
+from typing import Any
+
+import pytest
+from flask import Flask
+
+from intake.reports import journey
+
+from .journey_helpers import PRIVATE_ANONYMOUS_CHILD, PROFESSIONAL_ADULT
+
+
+def flat(steps: dict[str, dict[str, Any]], **changes: Any) -> dict[str, Any]:
+    """A walk's answers as one draft, with some answers changed (None drops one)."""
+    answers = {key: value for step in steps.values() for key, value in step.items()}
+    answers.update(changes)
+    return {key: value for key, value in answers.items() if value is not None}
+
+
+CHILD = flat(PRIVATE_ANONYMOUS_CHILD)
+ADULT = flat(PROFESSIONAL_ADULT)
+
+
+def slug(step: journey.Step | None) -> str | None:
+    return step.slug if step else None
+
+
+@pytest.mark.parametrize(
+    ("draft", "failing"),
+    [
+        (CHILD, None),
+        (ADULT, None),
+        (flat(PRIVATE_ANONYMOUS_CHILD, guardians_aware=None), "vardnadshavare"),
+        (flat(PRIVATE_ANONYMOUS_CHILD, what_happened=None), "oro"),
+        # An adult's concern category offered to a child, and the other way round
+        (flat(PRIVATE_ANONYMOUS_CHILD, categories=["beroende"]), "oro"),
+        (flat(PROFESSIONAL_ADULT, categories=["omsorgssvikt"]), "oro"),
+        (flat(PROFESSIONAL_ADULT, anonymous="ja"), "om-dig"),
+        (flat(PROFESSIONAL_ADULT, workplace=None), "dina-uppgifter"),
+        (flat(PRIVATE_ANONYMOUS_CHILD, age="8 år"), "personen"),
+        (flat(PROFESSIONAL_ADULT, acute_how=None), "oro"),
+    ],
+)
+def test_each_draft_is_judged_on_its_own_answers(
+    app: Flask, draft: dict[str, Any], failing: str | None
+) -> None:
+    with app.test_request_context():
+        # Judged alone, after every other case, and again: always the same verdict
+        alone = slug(journey.incomplete(draft))
+        for other in (CHILD, ADULT, flat(PROFESSIONAL_ADULT, anonymous="ja")):
+            journey.incomplete(other)
+        assert alone == failing
+        assert slug(journey.incomplete(draft)) == failing
+
+
+def test_a_valid_draft_after_an_invalid_one_passes(app: Flask) -> None:
+    with app.test_request_context():
+        assert slug(journey.incomplete(flat(PROFESSIONAL_ADULT, categories=["omsorgssvikt"])))
+        assert journey.incomplete(ADULT) is None
+        assert slug(journey.incomplete(flat(PRIVATE_ANONYMOUS_CHILD, categories=["beroende"])))
+        assert journey.incomplete(CHILD) is None
+
+
+def test_threads_keep_forms_of_their_own(app: Flask) -> None:
+    verdicts: dict[str, list[str | None]] = {}
+
+    def judge(name: str, draft: dict[str, Any]) -> None:
+        with app.test_request_context():
+            verdicts[name] = [slug(journey.incomplete(draft)) for _ in range(200)]
+
+    threads = [
+        threading.Thread(target=judge, args=("valid", CHILD)),
+        threading.Thread(
+            target=judge,
+            args=("invalid", flat(PRIVATE_ANONYMOUS_CHILD, what_happened=None)),
+        ),
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert verdicts == {"valid": [None] * 200, "invalid": ["oro"] * 200}
