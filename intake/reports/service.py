@@ -17,8 +17,8 @@ from intake.extensions import db
 from intake.reports import choices as c
 from intake.reports import followup
 from intake.reports.journey import SCHEMA_VERSION
-from intake.reports.models import Inbox, Report
-from intake.reports.routing import route
+from intake.reports.models import Report
+from intake.reports.routing import destination
 
 # No 0/O, 1/I/L: a reference is read aloud on the phone.
 _REFERENCE_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
@@ -65,11 +65,7 @@ def open_answers(report: Report, inbox_private_key: bytes) -> dict[str, Any]:
     return answers
 
 
-_inboxes = Inbox.__table__.c
-# Built once: the final submit only binds values to them.
-_INBOX = sa.select(
-    _inboxes.id, _inboxes.name, _inboxes.public_key, _inboxes.notification_email
-).where(_inboxes.id == sa.bindparam("inbox_id"))
+# Built once: the final submit only binds values to it.
 _INSERT_REPORT = sa.insert(Report.__table__)
 
 
@@ -80,25 +76,23 @@ def submit(answers: dict[str, Any], *, base_url: str, commit: bool = True) -> Re
     submit, the service's hottest write, and it needs no ORM objects."""
     code = followup.new_code()
     received_at = clock.now().replace(second=0, microsecond=0)
-    target = route(answers)
-    connection = db.session.connection()
-    inbox = connection.execute(_INBOX, {"inbox_id": target.inbox_id}).one()
+    target = destination(answers)
     report_id = str(uuid.uuid4())
     acute = answers.get("acute_danger") == c.YES
     reference = new_reference(clock.local_date(received_at).year)
     sealed = seal_answers(
         answers,
         report_id=report_id,
-        inbox_id=inbox.id,
-        public_key=inbox.public_key,
+        inbox_id=target.inbox_id,
+        public_key=target.public_key,
         version=SCHEMA_VERSION,
     )
-    connection.execute(
+    db.session.connection().execute(
         _INSERT_REPORT,
         {
             "id": report_id,
             "reference": reference,
-            "inbox_id": inbox.id,
+            "inbox_id": target.inbox_id,
             "routing_rule_id": target.rule_id,
             "received_at": received_at,
             "status": "received",
@@ -109,11 +103,11 @@ def submit(answers: dict[str, Any], *, base_url: str, commit: bool = True) -> Re
             "followup_hash": code.digest,
         },
     )
-    if inbox.notification_email:
+    if target.notification_email:
         outbox.enqueue(
             "new_report",
-            inbox.notification_email,
-            {"inbox": inbox.name, "acute": acute, "login_url": f"{base_url}/personal/"},
+            target.notification_email,
+            {"inbox": target.name, "acute": acute, "login_url": f"{base_url}/personal/"},
         )
     if commit:
         db.session.commit()

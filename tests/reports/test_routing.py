@@ -6,9 +6,13 @@ from dataclasses import dataclass
 from typing import Any
 
 import pytest
+import sqlalchemy as sa
+from flask import Flask
 
+from intake.extensions import db
 from intake.reports import choices as c
-from intake.reports.routing import NoInboxError, Route, choose
+from intake.reports.models import Inbox, RoutingRule
+from intake.reports.routing import NoInboxError, Route, choose, destination
 
 BARN_OCH_UNGA, VUXNA, FALLBACK, POLISEN = 1, 2, 3, 4
 
@@ -114,3 +118,32 @@ def test_no_match_and_no_fallback_is_a_misconfiguration(rules: list[Any]) -> Non
 
 def test_a_matching_rule_needs_no_fallback() -> None:
     assert choose({"subject_type": c.ELDERLY}, DEFAULT_RULES, None) == Route(VUXNA, 4)
+
+
+def test_the_stored_rules_decide_as_choose_does(app: Flask) -> None:
+    """`destination` reads the rules and inboxes the installation has; its answer is the one
+    `choose` gives for the same rules, with the chosen inbox's key and address."""
+    with app.app_context():
+        stored = db.session.scalars(sa.select(RoutingRule).order_by(RoutingRule.position)).all()
+        fallback = db.session.scalar(sa.select(Inbox.id).where(Inbox.is_fallback.is_(True)))
+        for subject_type in (c.CHILD, c.YOUNG_ADULT, c.ADULT, c.ELDERLY, "okand"):
+            answers = {"subject_type": subject_type, "reporter_type": c.REPORTER_PRIVATE}
+            found = destination(answers)
+            expected = choose(answers, stored, fallback)
+            assert (found.inbox_id, found.rule_id) == (expected.inbox_id, expected.rule_id)
+            inbox = db.session.get(Inbox, found.inbox_id)
+            assert inbox is not None
+            assert (found.name, found.public_key, found.notification_email) == (
+                inbox.name,
+                inbox.public_key,
+                inbox.notification_email,
+            )
+
+
+def test_no_matching_rule_and_no_fallback_is_a_configuration_error(app: Flask) -> None:
+    with app.app_context():
+        db.session.execute(sa.delete(RoutingRule))
+        db.session.execute(sa.update(Inbox).values(is_fallback=False))
+        db.session.commit()
+        with pytest.raises(NoInboxError):
+            destination({"subject_type": c.CHILD})
