@@ -1,11 +1,18 @@
-"""Promises (medborgarlöften), commitments with yearly targets, and recorded activities."""
+"""Promises (medborgarlöften), commitments with yearly targets, recorded activities, and the
+monthly totals of those activities."""
 
 from __future__ import annotations
 
 from datetime import date, datetime
+from typing import Any
 
+import sqlalchemy as sa
 from sqlalchemy import JSON, Date, ForeignKey, Index, String, Text, UniqueConstraint
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.orm import InstanceState, Mapped, Mapper, mapped_column, relationship
+from sqlalchemy.sql.compiler import SQLCompiler
+from sqlalchemy.sql.functions import FunctionElement
 
 from intake.extensions import db
 from intake.models_base import UTCDateTime
@@ -66,7 +73,8 @@ class Activity(db.Model):  # type: ignore[name-defined]
     """Something done toward a commitment: a dated count, with a place and a note."""
 
     __tablename__ = "activity"
-    # Covers the dashboard's sums (commitment, date, count) without touching the table.
+    # Covers sums over a commitment's dates (commitment, date, count) without touching the
+    # table: the ledger's days outside a promise's window, a recount of the monthly totals.
     __table_args__ = (Index("ix_activity_totals", "commitment_id", "occurred_on", "count"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -95,3 +103,129 @@ class YearNote(db.Model):  # type: ignore[name-defined]
     reason: Mapped[str] = mapped_column(Text, default="")
     next_planned_on: Mapped[date | None] = mapped_column(Date)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class ActivityTotal(db.Model):  # type: ignore[name-defined]
+    """The sum of a commitment's activity counts in a calendar month.
+
+    Kept by the mapper events below, in the same transaction as each activity added, changed
+    or deleted through the session, so the dashboard sums at most twelve rows per commitment
+    and year instead of every activity. Months, not years: promises start on the first of a
+    month and the one before ends the day before, so a window seldom cuts a month and the
+    ledger seldom has to look at single activities. A bulk statement on `activity` (which
+    fires no mapper events) must be followed by `service.recount_totals()`."""
+
+    __tablename__ = "activity_total"
+
+    commitment_id: Mapped[int] = mapped_column(
+        ForeignKey("commitment.id", ondelete="CASCADE"), primary_key=True
+    )
+    month: Mapped[date] = mapped_column(Date, primary_key=True)  # its first day
+    total: Mapped[int] = mapped_column()
+
+
+class YearOf(FunctionElement[int]):
+    """The calendar year of a DATE column, as an integer."""
+
+    type = sa.Integer()
+    name = "year_of"
+    inherit_cache = True
+
+
+@compiles(YearOf)
+def _year_of(element: YearOf, compiler: SQLCompiler, **kw: Any) -> str:
+    return f"CAST(EXTRACT(YEAR FROM {compiler.process(element.clauses, **kw)}) AS INTEGER)"
+
+
+@compiles(YearOf, "sqlite")
+def _year_of_sqlite(element: YearOf, compiler: SQLCompiler, **kw: Any) -> str:
+    # SQLite keeps a DATE as 'YYYY-MM-DD' text; substr is much cheaper than strftime.
+    return f"CAST(substr({compiler.process(element.clauses, **kw)}, 1, 4) AS INTEGER)"
+
+
+class MonthOf(FunctionElement[date]):
+    """The first day of the month of a DATE column."""
+
+    type = Date()
+    name = "month_of"
+    inherit_cache = True
+
+
+@compiles(MonthOf)
+def _month_of(element: MonthOf, compiler: SQLCompiler, **kw: Any) -> str:
+    return f"CAST(date_trunc('month', {compiler.process(element.clauses, **kw)}) AS DATE)"
+
+
+@compiles(MonthOf, "sqlite")
+def _month_of_sqlite(element: MonthOf, compiler: SQLCompiler, **kw: Any) -> str:
+    return f"substr({compiler.process(element.clauses, **kw)}, 1, 8) || '01'"
+
+
+def _upsert(connection: sa.Connection) -> postgresql.Insert | sqlite.Insert:
+    # Both databases spell it INSERT ... ON CONFLICT DO UPDATE, but SQLAlchemy has no neutral one.
+    if connection.dialect.name == "postgresql":
+        return postgresql.insert(ActivityTotal)
+    return sqlite.insert(ActivityTotal)
+
+
+def _add_to_totals(connection: sa.Connection, insert: postgresql.Insert | sqlite.Insert) -> None:
+    # An increment, not a recount: two transactions adding to the same month serialise on the
+    # row and neither loses the other's amount.
+    connection.execute(
+        insert.on_conflict_do_update(
+            index_elements=[ActivityTotal.commitment_id, ActivityTotal.month],
+            set_={"total": ActivityTotal.total + insert.excluded.total},
+        )
+    )
+
+
+def _add_stored(connection: sa.Connection, activity_id: int, *, sign: int) -> None:
+    """Add (+1) or take away (-1) the activity's count as its row now stands in the database.
+
+    From the row, not the object: the object may hold values another transaction has since
+    changed. One statement that locks the row it reads (FOR UPDATE on PostgreSQL; on SQLite
+    the statement takes the write lock), so the amount taken away is the one replaced."""
+    amount = Activity.count if sign > 0 else -Activity.count
+    stored = (
+        sa.select(Activity.commitment_id, MonthOf(Activity.occurred_on), amount)
+        .where(Activity.id == activity_id)
+        .with_for_update()
+    )
+    _add_to_totals(
+        connection, _upsert(connection).from_select(["commitment_id", "month", "total"], stored)
+    )
+
+
+def _changes_total(target: Activity) -> bool:
+    state: InstanceState[Activity] = sa.inspect(target)
+    return any(
+        state.attrs[name].history.has_changes()
+        for name in ("commitment_id", "occurred_on", "count")
+    )
+
+
+@sa.event.listens_for(Activity, "after_insert")
+def _count_added(mapper: Mapper[Any], connection: sa.Connection, target: Activity) -> None:
+    added = _upsert(connection).values(
+        commitment_id=target.commitment_id,
+        month=target.occurred_on.replace(day=1),
+        total=target.count,
+    )
+    _add_to_totals(connection, added)
+
+
+@sa.event.listens_for(Activity, "before_update")
+def _uncount_changed(mapper: Mapper[Any], connection: sa.Connection, target: Activity) -> None:
+    if _changes_total(target):
+        _add_stored(connection, target.id, sign=-1)
+
+
+@sa.event.listens_for(Activity, "after_update")
+def _count_changed(mapper: Mapper[Any], connection: sa.Connection, target: Activity) -> None:
+    if _changes_total(target):
+        _add_stored(connection, target.id, sign=+1)
+
+
+@sa.event.listens_for(Activity, "before_delete")
+def _uncount_deleted(mapper: Mapper[Any], connection: sa.Connection, target: Activity) -> None:
+    _add_stored(connection, target.id, sign=-1)

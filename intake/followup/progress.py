@@ -12,8 +12,10 @@ Rules:
   per year; "once" is done from the year it was first done; "ongoing" has no number.
 - Expected so far = target × the elapsed share of the part of the year the promise covers.
 
-All counting is two SQL aggregates for every year at once (activities grouped by commitment
-and year; held dialogues grouped by promise window and year). `bench/dashboard.py` times them.
+All counting is two SQL statements for every year at once: the monthly activity totals that
+`models.ActivityTotal` keeps with every activity change, summed per year (less, in a promise's
+first and last month, what is dated outside its window), and held dialogues counted per span
+of promise window and year. `bench/dashboard.py` times them.
 """
 
 from __future__ import annotations
@@ -23,12 +25,9 @@ from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
-from typing import Any
+from functools import lru_cache
 
 import sqlalchemy as sa
-from sqlalchemy.ext.compiler import compiles
-from sqlalchemy.sql.compiler import SQLCompiler
-from sqlalchemy.sql.functions import FunctionElement
 
 from intake import clock
 from intake.dialogues.models import CANCELLED, Dialogue, HeldReport
@@ -40,9 +39,11 @@ from intake.followup.models import (
     ONCE_PER_YEAR,
     ONGOING,
     Activity,
+    ActivityTotal,
     Commitment,
     Promise,
     YearNote,
+    YearOf,
 )
 
 DONE, ON_TRACK, BEHIND, NOT_DONE, CONTINUING = "done", "on_track", "behind", "not_done", "ongoing"
@@ -120,28 +121,81 @@ class Progress:
         return self.status in (BEHIND, NOT_DONE) and not self.reason.strip()
 
 
-class YearOf(FunctionElement[int]):
-    """The calendar year of a DATE column, as an integer."""
-
-    type = sa.Integer()
-    name = "year_of"
-    inherit_cache = True
-
-
-@compiles(YearOf)
-def _year_of(element: YearOf, compiler: SQLCompiler, **kw: Any) -> str:
-    return f"CAST(EXTRACT(YEAR FROM {compiler.process(element.clauses, **kw)}) AS INTEGER)"
-
-
-@compiles(YearOf, "sqlite")
-def _year_of_sqlite(element: YearOf, compiler: SQLCompiler, **kw: Any) -> str:
-    # SQLite keeps a DATE as 'YYYY-MM-DD' text. strftime parses every date; substr takes about
-    # a quarter off this aggregate, which the dashboard runs over every activity on each view.
-    return f"CAST(substr({compiler.process(element.clauses, **kw)}, 1, 4) AS INTEGER)"
+def _outside(window: Window) -> list[tuple[date, date]]:
+    """The days of the window's first and last month that lie outside it."""
+    days = []
+    if window.start.day != 1:
+        days.append((window.start.replace(day=1), window.start - timedelta(days=1)))
+    if window.end is not None and (window.end + timedelta(days=1)).day != 1:
+        next_month = (window.end.replace(day=1) + timedelta(days=31)).replace(day=1)
+        days.append((window.end + timedelta(days=1), next_month - timedelta(days=1)))
+    return days
 
 
 def _utc_midnight(day: date) -> datetime:
     return datetime.combine(day, time(0), tzinfo=clock.STOCKHOLM).astimezone(UTC)
+
+
+# The two aggregates are built once per shape (the promises' windows and commitments, which
+# change once in a few years) and kept: building them costs more than running them.
+
+
+@lru_cache(maxsize=64)
+def _activity_sums(
+    promises: tuple[tuple[tuple[int, ...], Window], ...],
+) -> sa.CompoundSelect[int, int, int] | None:
+    """(commitment, year, amount) rows that add up to what counts, for each promise's
+    commitment ids and window: the monthly totals kept with every activity change for each
+    month the window touches, summed per year, less what is dated outside the window in its
+    first and last month. Windows seldom cut a month, and the service refuses dates outside
+    them, so those range sums find few rows whatever the number of activities. None when
+    there is nothing to count."""
+    parts: list[sa.Select[int, int, int]] = []
+    year = YearOf(ActivityTotal.month)
+    for ids, window in promises:
+        if window.end is not None and window.end < window.start:
+            continue
+        parts.append(
+            sa.select(ActivityTotal.commitment_id, year, sa.func.sum(ActivityTotal.total))
+            .where(ActivityTotal.commitment_id.in_(ids))
+            .where(ActivityTotal.month >= window.start.replace(day=1))
+            .where(*([ActivityTotal.month <= window.end] if window.end is not None else []))
+            .group_by(ActivityTotal.commitment_id, year)
+        )
+        parts.extend(
+            sa.select(Activity.commitment_id, sa.literal(first.year), -sa.func.sum(Activity.count))
+            .where(Activity.commitment_id.in_(ids), Activity.occurred_on.between(first, last))
+            .group_by(Activity.commitment_id)
+            for first, last in _outside(window)
+        )
+    return sa.union_all(*parts) if parts else None
+
+
+@lru_cache(maxsize=64)
+def _held_per_span(spans: tuple[tuple[date, date], ...]) -> sa.Select[int, int]:
+    """(span index, count) of the held dialogues that started on the days of each span (first
+    and last day, Stockholm time); index -1 for the rest. Spans do not overlap, so one CASE
+    names each dialogue's span and one GROUP BY counts them all."""
+    span = sa.case(
+        *[
+            (
+                sa.and_(
+                    Dialogue.starts_at >= _utc_midnight(first),
+                    Dialogue.starts_at < _utc_midnight(last + timedelta(days=1)),
+                ),
+                index,
+            )
+            for index, (first, last) in enumerate(spans)
+        ],
+        else_=-1,
+    )
+    return (
+        sa.select(span, sa.func.count())
+        .select_from(Dialogue)
+        .join(HeldReport, HeldReport.dialogue_id == Dialogue.id)
+        .where(HeldReport.held.is_(True), Dialogue.status != CANCELLED)
+        .group_by(span)
+    )
 
 
 class Ledger:
@@ -160,9 +214,14 @@ class Ledger:
         if self.promises:
             self._count_activities()
             self._count_dialogues()
-        self.notes = {
-            (note.commitment_id, note.year): note
-            for note in db.session.scalars(sa.select(YearNote))
+        # Only what a row shows: plain tuples, not ORM objects, for every commitment and year.
+        self.notes: dict[tuple[int, int], tuple[str, date | None]] = {
+            (commitment_id, year): (reason, planned)
+            for commitment_id, year, reason, planned in db.session.execute(
+                sa.select(
+                    YearNote.commitment_id, YearNote.year, YearNote.reason, YearNote.next_planned_on
+                )
+            )
         }
 
     @property
@@ -175,84 +234,39 @@ class Ledger:
         return list(range(first, max(min(last, self.today.year), first) + 1))
 
     def _count_activities(self) -> None:
-        # The commitments of each promise are known here, so no join: each promise's own
-        # commitment ids, inside its window. Dialogues count from their held reports, never
-        # from activities, so their commitment is left out.
         by_promise: dict[int, list[int]] = defaultdict(list)
         for commitment in self.commitments:
+            # Dialogues count from their held reports, never from activities.
             if commitment.source != FROM_DIALOGUES:
                 by_promise[commitment.promise_id].append(commitment.id)
-        inside = [
-            sa.and_(
-                Activity.commitment_id.in_(ids),
-                Activity.occurred_on >= self.windows[promise_id].start,
-                *(
-                    [Activity.occurred_on <= self.windows[promise_id].end]
-                    if self.windows[promise_id].end
-                    else []
-                ),
-            )
-            for promise_id, ids in by_promise.items()
-        ]
-        if not inside:
-            return
-        year = YearOf(Activity.occurred_on)
-        rows = db.session.execute(
-            sa.select(Activity.commitment_id, year, sa.func.sum(Activity.count))
-            .where(sa.or_(*inside))
-            .group_by(Activity.commitment_id, year)
+        shape = tuple(
+            (tuple(ids), self.windows[promise_id]) for promise_id, ids in by_promise.items()
         )
-        for commitment_id, year_value, total in rows:
+        statement = _activity_sums(shape)
+        if statement is None:
+            return
+        for commitment_id, year_value, total in db.session.execute(statement):
             self.counts[(commitment_id, int(year_value))] += int(total or 0)
 
     def _count_dialogues(self) -> None:
         dialogue_commitment = {
             c.promise_id: c.id for c in self.commitments if c.source == FROM_DIALOGUES
         }
-        if not dialogue_commitment:
+        # The spans where a promise with a dialogue commitment meets a Stockholm year.
+        spans: list[tuple[int, int, date, date]] = []  # commitment, year, first and last day
+        for promise_id, commitment_id in dialogue_commitment.items():
+            window = self.windows[promise_id]
+            for year in self.years or [self.today.year]:
+                days = window.overlap(date(year, 1, 1), date(year, 12, 31))
+                if days is not None:
+                    spans.append((commitment_id, year, *days))
+        if not spans:
             return
-        years = self.years or [self.today.year]
-        year_case = sa.case(
-            *[
-                (
-                    sa.and_(
-                        Dialogue.starts_at >= _utc_midnight(date(y, 1, 1)),
-                        Dialogue.starts_at < _utc_midnight(date(y + 1, 1, 1)),
-                    ),
-                    y,
-                )
-                for y in years
-            ],
-            else_=0,
-        )
-        promise_case = sa.case(
-            *[
-                (
-                    sa.and_(
-                        Dialogue.starts_at >= _utc_midnight(window.start),
-                        *(
-                            [Dialogue.starts_at < _utc_midnight(window.end + timedelta(days=1))]
-                            if window.end
-                            else []
-                        ),
-                    ),
-                    promise_id,
-                )
-                for promise_id, window in self.windows.items()
-                if promise_id in dialogue_commitment
-            ],
-            else_=0,
-        )
-        rows = db.session.execute(
-            sa.select(promise_case, year_case, sa.func.count())
-            .select_from(Dialogue)
-            .join(HeldReport, HeldReport.dialogue_id == Dialogue.id)
-            .where(HeldReport.held.is_(True), Dialogue.status != CANCELLED)
-            .group_by(promise_case, year_case)
-        )
-        for promise_id, year_value, total in rows:
-            if promise_id and year_value:
-                self.counts[(dialogue_commitment[promise_id], int(year_value))] += int(total)
+        statement = _held_per_span(tuple((first, last) for _, _, first, last in spans))
+        for index, total in db.session.execute(statement):
+            if index >= 0:
+                commitment_id, year = spans[index][:2]
+                self.counts[(commitment_id, year)] += int(total)
 
     def _over(self, window: Window, year: int) -> bool:
         """Whether the promise's part of the year has ended (the last day itself still counts)."""
@@ -278,15 +292,8 @@ class Ledger:
         if share is None:
             return None
         done = self.counts.get((commitment.id, year), 0)
-        note = self.notes.get((commitment.id, year))
-        reason, planned = (note.reason, note.next_planned_on) if note else ("", None)
-        target: int | None
-        if commitment.target_type == AT_LEAST_PER_YEAR:
-            target = commitment.target or 0
-        elif commitment.target_type in (ONCE_PER_YEAR, ONCE):
-            target = 1
-        else:
-            target = None
+        reason, planned = self.notes.get((commitment.id, year), ("", None))
+        target = yearly_target(commitment)
         if commitment.target_type == ONCE:
             earlier = sum(
                 v for (cid, y), v in self.counts.items() if cid == commitment.id and y < year
@@ -310,6 +317,26 @@ class Ledger:
         """Every commitment in force in a year."""
         found = [self.progress(c, year) for c in self.commitments]
         return [p for p in found if p is not None]
+
+    def history(self, commitment: Commitment) -> list[tuple[int, int, int | None]]:
+        """(year, done, target) for each year the commitment's promise is in force: what
+        `progress` gives for those years, without judging the pace of each."""
+        window = self.windows[commitment.promise_id]
+        target = yearly_target(commitment)
+        return [
+            (year, self.counts.get((commitment.id, year), 0), target)
+            for year in self.years
+            if window.overlap(date(year, 1, 1), date(year, 12, 31)) is not None
+        ]
+
+
+def yearly_target(commitment: Commitment) -> int | None:
+    """The number a commitment must reach in a year; None when it has no number."""
+    if commitment.target_type == AT_LEAST_PER_YEAR:
+        return commitment.target or 0
+    if commitment.target_type in (ONCE_PER_YEAR, ONCE):
+        return 1
+    return None
 
 
 @dataclass(frozen=True)

@@ -19,7 +19,9 @@ from intake.followup.models import (
     MUNICIPALITY,
     POLICE,
     Activity,
+    ActivityTotal,
     Commitment,
+    MonthOf,
     Promise,
     YearNote,
 )
@@ -220,3 +222,19 @@ def start_new_promise(
 
 def _day_before(day: date) -> date:
     return date.fromordinal(day.toordinal() - 1)
+
+
+def recount_totals() -> None:
+    """Rebuild every monthly activity total from the activities; commits. For after a bulk
+    statement on `activity`, which the totals' mapper events do not see."""
+    month = MonthOf(Activity.occurred_on)
+    db.session.execute(sa.delete(ActivityTotal))
+    db.session.execute(
+        sa.insert(ActivityTotal).from_select(
+            ["commitment_id", "month", "total"],
+            sa.select(Activity.commitment_id, month, sa.func.sum(Activity.count)).group_by(
+                Activity.commitment_id, month
+            ),
+        )
+    )
+    db.session.commit()

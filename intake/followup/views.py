@@ -58,12 +58,7 @@ def get_activity(activity_id: int) -> Activity:
 
 
 def _history(ledger: progress.Ledger, commitment: Commitment) -> charts.YearChart:
-    points = []
-    for year in ledger.years:
-        row = ledger.progress(commitment, year)
-        if row is not None:
-            points.append((year, row.done, row.target))
-    return charts.year_chart(points)
+    return charts.year_chart(ledger.history(commitment))
 
 
 @bp.get("/")

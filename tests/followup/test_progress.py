@@ -469,3 +469,28 @@ def test_an_empty_database_has_no_years(make_app) -> None:
         books = progress.Ledger(today=TODAY)
         assert (books.years, books.year(2026)) == ([], [])
         assert db.session.scalar(sa.select(sa.func.count()).select_from(Promise)) == 0
+
+
+@pytest.mark.parametrize("position", [DIALOGUES, OROSANMALAN, DRUGS, DOGS, SURVEY, TRAFFIC])
+def test_history_is_progress_year_by_year(app: Flask, freeze, position: int) -> None:
+    freeze(utc(2026, 9, 30, 10, 0))
+    with app.app_context():
+        # Given two promises (a new one from 1 July 2026) and something done in some years
+        old_id = seed_promise().id
+        _new_promise()
+        add_activity(OROSANMALAN, date(2022, 5, 1))
+        add_activity(TRAFFIC, date(2023, 5, 1), count=4)
+        add_activity(DRUGS, date(2026, 8, 1), count=2)
+        add_dialogue(utc(2024, 3, 12, 17, 0))
+        books = ledger(date(2026, 9, 30))
+        for found in (commitment(position, promise_id=old_id), commitment(position)):
+            # Then the chart's history is what progress says for each year in force
+            expected = [
+                (year, row.done, row.target)
+                for year in books.years
+                if (row := books.progress(found, year)) is not None
+            ]
+            assert books.history(found) == expected
+            assert [year for year, _, _ in expected] == (
+                list(range(2021, 2027)) if found.promise_id == old_id else [2026]
+            )
