@@ -12,7 +12,7 @@ log = logging.getLogger(__name__)
 
 PAGES = {400, 403, 404, 405, 413, 429, 500}
 # Credentials are never echoed back into a page: they are typed again.
-NOT_ECHOED = {"csrf_token", "password", "confirm", "code", "recovery_code"}
+NOT_ECHOED = {"csrf_token", "password", "current_password", "confirm", "code", "recovery_code"}
 
 
 def _csrf_expired(error: CSRFError) -> tuple[str, int]:

@@ -119,7 +119,9 @@ def reset_user(user_id: int) -> str:
     user = get_user(user_id)
     form = EmptyForm()
     if form.validate_on_submit():
-        password = service.reset_password(user, by=current_user, cost=guard.argon2_cost())
+        password = service.reset_password(
+            user, by=current_user, cost=guard.argon2_cost(), throttle_key=guard.throttle_key()
+        )
         return render_template(
             "admin/one_time_password.html", user=user, password=password, reset=True
         )

@@ -18,13 +18,23 @@ ROLE_LABELS = {
 }
 
 
+class SecretField(PasswordField):
+    """A password input that never writes what was typed back into the page.
+
+    The form macros render `_value()` themselves, past WTForms' `hide_value`.
+    """
+
+    def _value(self) -> str:
+        return ""
+
+
 class LoginForm(FlaskForm):
     """E-mail and password."""
 
     email = EmailField(
         _l("E-postadress"), validators=[InputRequired(_l("Skriv din e-postadress."))]
     )
-    password = PasswordField(_l("Lösenord"), validators=[InputRequired(_l("Skriv ditt lösenord."))])
+    password = SecretField(_l("Lösenord"), validators=[InputRequired(_l("Skriv ditt lösenord."))])
 
 
 class CodeForm(FlaskForm):
@@ -34,13 +44,17 @@ class CodeForm(FlaskForm):
 
 
 class ChangePasswordForm(FlaskForm):
-    """A new password, twice."""
+    """The current password (after a reset: the one-time password), then a new one, twice."""
 
-    password = PasswordField(
+    current_password = SecretField(
+        _l("Nuvarande lösenord"),
+        validators=[InputRequired(_l("Skriv ditt nuvarande lösenord.")), Length(max=200)],
+    )
+    password = SecretField(
         _l("Nytt lösenord"),
         validators=[InputRequired(_l("Skriv ett nytt lösenord.")), Length(max=200)],
     )
-    confirm = PasswordField(
+    confirm = SecretField(
         _l("Nytt lösenord igen"),
         validators=[
             InputRequired(_l("Skriv lösenordet en gång till.")),

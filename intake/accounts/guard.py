@@ -51,6 +51,13 @@ def pepper() -> bytes:
     ).digest()
 
 
+def throttle_key() -> bytes:
+    """The key for the sign-in throttle's hashes of typed e-mail addresses."""
+    return hashlib.sha256(
+        b"intake:sign-in-throttle:" + str(current_app.config["SECRET_KEY"]).encode()
+    ).digest()
+
+
 def argon2_cost() -> keywrap.Cost:
     """The configured Argon2id cost."""
     cfg = current_app.config

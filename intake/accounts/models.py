@@ -1,4 +1,5 @@
-"""Staff users, their inbox memberships, their server-side sessions and backup codes."""
+"""Staff users, their inbox memberships, their server-side sessions, backup codes and the
+sign-in throttle."""
 
 from __future__ import annotations
 
@@ -34,6 +35,8 @@ class User(UserMixin, db.Model):  # type: ignore[name-defined]
     totp_secret: Mapped[bytes | None] = mapped_column(LargeBinary)
     totp_enrolled_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     totp_last_step: Mapped[int | None] = mapped_column()
+    # Second-factor failures and their delay. Password failures are counted per typed e-mail
+    # in SignInThrottle, the same way for addresses that have no account.
     failed_logins: Mapped[int] = mapped_column(default=0)
     locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime())
     last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
@@ -94,3 +97,18 @@ class BackupCode(db.Model):  # type: ignore[name-defined]
     user_id: Mapped[int] = mapped_column(ForeignKey("user_account.id", ondelete="CASCADE"))
     code_hash: Mapped[str] = mapped_column(String(64), index=True)
     used_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
+class SignInThrottle(db.Model):  # type: ignore[name-defined]
+    """Recent password failures for one typed e-mail address, whether it has an account or not.
+
+    Keyed by a keyed hash of the normalised address, never the address itself; forgotten a
+    while after the last failure.
+    """
+
+    __tablename__ = "sign_in_throttle"
+
+    key_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    failures: Mapped[int] = mapped_column(default=0)
+    locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)

@@ -16,18 +16,19 @@ import pyotp
 import sqlalchemy as sa
 
 from intake import audit, clock
-from intake.accounts import policy, sessions
+from intake.accounts import policy, sessions, throttle
 from intake.accounts.models import BackupCode, Membership, User
 from intake.crypto import CryptoError, custody, keywrap, passwords, protected, sealing
 from intake.crypto.symbols import random_symbols
 from intake.extensions import db
 
-FREE_ATTEMPTS = 3
-MAX_DELAY_SECONDS = 15 * 60
 BACKUP_CODES = 10
 ISSUER = "Älvsbyns kommun intake"
 # Verified against when the e-mail is unknown, so timing does not tell who has an account.
 _DUMMY_HASH = passwords.hash_password("intake-no-such-user-" + secrets.token_hex(8))
+# The audit trail's actor for a failed sign-in with an address that has no account: the
+# address itself is never written down.
+UNKNOWN_ACTOR = "okänd e-postadress"
 
 
 class LoginError(Exception):
@@ -40,6 +41,10 @@ class LoginDelayed(LoginError):
     def __init__(self, seconds: int) -> None:
         super().__init__(seconds)
         self.seconds = seconds
+
+
+class CurrentPasswordWrong(Exception):
+    """The current password, typed to choose a new one, was wrong."""
 
 
 class SecondFactorError(Exception):
@@ -66,39 +71,36 @@ class SignedIn:
     private_key: bytes
 
 
-def delay_after(failures: int) -> int:
-    """Seconds to wait after this many consecutive failures."""
-    if failures < FREE_ATTEMPTS:
-        return 0
-    return int(min(2 ** (failures - FREE_ATTEMPTS), MAX_DELAY_SECONDS))
+def authenticate(email: str, password: str, *, throttle_key: bytes) -> SignedIn:
+    """Check e-mail and password; unlock the user's private key. Commits a failure.
 
-
-def authenticate(email: str, password: str) -> SignedIn:
-    """Check e-mail and password; unlock the user's private key. Commits the failure count."""
-    user = db.session.scalar(sa.select(User).where(User.email == email.strip().lower()))
+    Known and unknown addresses take the same path: one Argon2 check, one throttle count, one
+    audit row, the same delays. Only a right password for an active account differs.
+    """
     now = clock.now()
-    if user is not None and user.locked_until is not None and user.locked_until > now:
-        raise LoginDelayed(int((user.locked_until - now).total_seconds()) + 1)
-    if user is None or not user.active:
-        passwords.verify_password(_DUMMY_HASH, password)
-        raise LoginError()
-    if not passwords.verify_password(user.password_hash, password):
-        user.failed_logins += 1
-        wait = delay_after(user.failed_logins)
-        user.locked_until = now + timedelta(seconds=wait) if wait else None
+    key_hash = throttle.key_for(email, key=throttle_key)
+    wait = throttle.wait_seconds(key_hash, now=now)
+    if wait:
+        raise LoginDelayed(wait)
+    user = db.session.scalar(sa.select(User).where(User.email == throttle.normalise(email)))
+    stored = _DUMMY_HASH if user is None else user.password_hash
+    right = passwords.verify_password(stored, password)
+    if user is None or not user.active or not right:
+        throttle.record_failure(key_hash, now=now)
         audit.record(
             "login_failed",
-            actor_id=user.id,
-            actor=user.email,
-            target_type="user",
-            target_id=user.id,
+            actor_id=None if user is None else user.id,
+            actor=UNKNOWN_ACTOR if user is None else user.email,
+            target_type=None if user is None else "user",
+            target_id=None if user is None else user.id,
         )
         db.session.commit()
         raise LoginError()
     assert user.wrapped_private_key is not None
     private = custody.unwrap_user_key(user.wrapped_private_key, password, user_id=user.id)
-    user.failed_logins = 0
-    user.locked_until = None
+    # The second factor keeps its own count (User.failed_logins): a right password must not
+    # buy fresh guesses at the code.
+    throttle.clear(key_hash)
     return SignedIn(user=user, private_key=private)
 
 
@@ -182,6 +184,7 @@ def verify_second_factor(user: User, code: str, keys: Mapping[int, bytes], *, pe
         # The same growing delays as for passwords: six digits must not be guessable.
         raise LoginDelayed(int((user.locked_until - now).total_seconds()) + 1)
     if user.totp_enrolled_at is not None and _check_totp(user, code, keys):
+        user.failed_logins, user.locked_until = 0, None
         db.session.commit()
         return "totp"
     backup = db.session.scalar(
@@ -193,11 +196,12 @@ def verify_second_factor(user: User, code: str, keys: Mapping[int, bytes], *, pe
     )
     if backup is None:
         user.failed_logins += 1
-        wait = delay_after(user.failed_logins)
+        wait = throttle.delay_after(user.failed_logins)
         user.locked_until = clock.now() + timedelta(seconds=wait) if wait else None
         db.session.commit()
         raise SecondFactorError()
     backup.used_at = clock.now()
+    user.failed_logins, user.locked_until = 0, None
     db.session.commit()
     return "backup"
 
@@ -210,15 +214,44 @@ def check_new_password(user: User, password: str) -> None:
 
 
 def change_password(
-    user: User, new_password: str, private_key: bytes, *, cost: keywrap.Cost
+    user: User,
+    current_password: str,
+    new_password: str,
+    private_key: bytes,
+    *,
+    throttle_key: bytes,
+    cost: keywrap.Cost,
 ) -> None:
-    """Set a new password and re-wrap the private key under it: access is kept. Commits."""
+    """Check the current password, set a new one and re-wrap the private key under it: access
+    is kept. Commits.
+
+    The current password is what stops a hijacked session from taking over the account, so it
+    is guarded like sign-in: the same per-address count and delays (LoginDelayed). After an
+    admin reset, the current password is the one-time password the user signed in with.
+    """
+    now = clock.now()
+    key_hash = throttle.key_for(user.email, key=throttle_key)
+    wait = throttle.wait_seconds(key_hash, now=now)
+    if wait:
+        raise LoginDelayed(wait)
+    if not passwords.verify_password(user.password_hash, current_password):
+        throttle.record_failure(key_hash, now=now)
+        audit.record(
+            "password_change_failed",
+            actor_id=user.id,
+            actor=user.email,
+            target_type="user",
+            target_id=user.id,
+        )
+        db.session.commit()
+        raise CurrentPasswordWrong()
     check_new_password(user, new_password)
     user.password_hash = passwords.hash_password(new_password)
     user.wrapped_private_key = custody.wrap_user_key(
         private_key, new_password, user_id=user.id, cost=cost
     )
     user.must_change_password = False
+    throttle.clear(key_hash)
     audit.record(
         "password_changed",
         actor_id=user.id,
@@ -301,12 +334,13 @@ def revoke(member: User, inbox_id: int, *, by: User) -> None:
     )
 
 
-def reset_password(user: User, *, by: User, cost: keywrap.Cost) -> str:
+def reset_password(user: User, *, by: User, cost: keywrap.Cost, throttle_key: bytes) -> str:
     """Admin reset: a one-time password and a NEW key pair; memberships are lost. Commits."""
     password = passwords.one_time_password()
     user.password_hash = passwords.hash_password(password)
     user.must_change_password = True
     user.failed_logins, user.locked_until = 0, None
+    throttle.clear(throttle.key_for(user.email, key=throttle_key))
     user.totp_secret, user.totp_enrolled_at, user.totp_last_step = None, None, None
     pair = sealing.generate_keypair()
     user.public_key = pair.public

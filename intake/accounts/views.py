@@ -30,6 +30,15 @@ def _login_limit() -> str:
     return str(current_app.config["RATELIMIT_LOGIN"])
 
 
+def _wait_message(delayed: service.LoginDelayed) -> str:
+    return str(
+        _(
+            "För många misslyckade försök. Vänta %(s)d sekunder och försök igen.",
+            s=delayed.seconds,
+        )
+    )
+
+
 @bp.route("/logga-in", methods=["GET", "POST"])
 @limiter.limit(_login_limit, methods=["POST"])
 def login() -> str | Response:
@@ -38,14 +47,11 @@ def login() -> str | Response:
     if not form.validate_on_submit():
         return render_template("staff/login.html", form=form)
     try:
-        signed_in = service.authenticate(form.email.data, form.password.data)
+        signed_in = service.authenticate(
+            form.email.data, form.password.data, throttle_key=guard.throttle_key()
+        )
     except service.LoginDelayed as delayed:
-        form.password.errors = [
-            _(
-                "För många misslyckade försök. Vänta %(s)d sekunder och försök igen.",
-                s=delayed.seconds,
-            )
-        ]
+        form.password.errors = [_wait_message(delayed)]
         return render_template("staff/login.html", form=form), 429  # type: ignore[return-value]
     except (service.LoginError, CryptoError):
         form.password.errors = [_("Fel e-postadress eller lösenord.")]
@@ -89,12 +95,7 @@ def second_factor() -> str | Response:
             active.user, form.code.data, guard.app_keys(), pepper=guard.pepper()
         )
     except service.LoginDelayed as delayed:
-        form.code.errors = [
-            _(
-                "För många misslyckade försök. Vänta %(s)d sekunder och försök igen.",
-                s=delayed.seconds,
-            )
-        ]
+        form.code.errors = [_wait_message(delayed)]
         return render_template("staff/second_factor.html", form=form), 429  # type: ignore[return-value]
     except service.SecondFactorError:
         form.code.errors = [_("Koden stämmer inte. Försök igen med en ny kod.")]
@@ -155,15 +156,29 @@ def enrol() -> str | Response:
 
 @bp.route("/byt-losenord", methods=["GET", "POST"])
 def change_password() -> str | Response:
-    """Choose a new password (required after a reset); the key is re-wrapped, access kept."""
+    """Choose a new password (required after a reset), giving the current one first; the key
+    is re-wrapped, access kept."""
     if not current_user.is_authenticated:
         return redirect(url_for(".login"))
     form = ChangePasswordForm()
     if form.validate_on_submit():
         try:
             service.change_password(
-                current_user, form.password.data, guard.private_key(), cost=guard.argon2_cost()
+                current_user,
+                form.current_password.data,
+                form.password.data,
+                guard.private_key(),
+                throttle_key=guard.throttle_key(),
+                cost=guard.argon2_cost(),
             )
+        except service.LoginDelayed as delayed:
+            form.current_password.errors = [_wait_message(delayed)]
+            page = render_template("staff/change_password.html", form=form)
+            return page, 429  # type: ignore[return-value]
+        except service.CurrentPasswordWrong:
+            form.current_password.errors = [
+                _("Lösenordet stämmer inte. Skriv det lösenord som du loggade in med.")
+            ]
         except service.PasswordRejected as rejected:
             form.password.errors = list(rejected.problems)
         else:

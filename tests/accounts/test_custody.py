@@ -154,7 +154,8 @@ def test_a_password_change_keeps_access(office: Installation, frozen: Clock) -> 
     office.login(client, BEA)
     # When she changes her password and signs in again with the new one
     response = client.post(
-        "/personal/byt-losenord", data={"password": NEW_PASSWORD, "confirm": NEW_PASSWORD}
+        "/personal/byt-losenord",
+        data={"current_password": PASSWORD, "password": NEW_PASSWORD, "confirm": NEW_PASSWORD},
     )
     assert response.status_code == 302
     client.post("/personal/logga-ut")
@@ -182,8 +183,10 @@ def _first_sign_in(office: Installation, client, email: str, password: str) -> N
         secret = service.totp_secret(office.user(email), office.app.config["APP_KEYS"])
     done = client.post(ENROL, data={"code": pyotp.TOTP(secret).at(clock.now())})
     assert done.status_code == 200
+    # The one-time password is the current password: she just typed it
     response = client.post(
-        "/personal/byt-losenord", data={"password": NEW_PASSWORD, "confirm": NEW_PASSWORD}
+        "/personal/byt-losenord",
+        data={"current_password": password, "password": NEW_PASSWORD, "confirm": NEW_PASSWORD},
     )
     assert response.location == "/personal/"
 

@@ -214,6 +214,7 @@ def test_first_admin_enrols_totp_and_changes_password(page: Page, site: Site) ->
     # When they go on, they must first choose a password of their own
     page.get_by_role("link", name="Jag har sparat koderna").click()
     expect(page).to_have_url(re.compile(r"/personal/byt-losenord$"))
+    page.get_by_label("Nuvarande lösenord", exact=True).fill(site.admin_password)
     page.get_by_label("Nytt lösenord", exact=True).fill(PASSWORD)
     page.get_by_label("Nytt lösenord igen", exact=True).fill(PASSWORD)
     page.get_by_role("button", name="Spara lösenordet").click()
