@@ -11,7 +11,7 @@ from flask import current_app
 from sqlalchemy.orm import Mapped, mapped_column
 
 from intake import appkeys, clock, outbox
-from intake.accounts import sessions
+from intake.accounts import sessions, throttle
 from intake.accounts.models import ADMIN, ORGANISER, User
 from intake.dialogues import questions
 from intake.dialogues import service as dialogues
@@ -140,6 +140,7 @@ def run_due() -> None:
     if purged:
         log.info("deleted %s expired drafts", purged)
     sessions.purge_expired(idle=timedelta(minutes=current_app.config["STAFF_IDLE_MINUTES"]))
+    throttle.purge_expired(now=now)
     local = now.astimezone(clock.STOCKHOLM)
     today = local.date()
     if clock.is_working_day(today) and local.time() >= DIGEST_AFTER and _claim_day("digest", today):
@@ -148,11 +149,20 @@ def run_due() -> None:
         gone = retention.purge(today=today)
         if gone:
             log.info("retention: purged %s reports", len(gone))
-        erased = dialogues.erase_personal_data(
-            now=now, after_days=current_app.config["DIALOGUE_ERASE_DAYS"]
-        )
+        erase_days = current_app.config["DIALOGUE_ERASE_DAYS"]
+        erased = dialogues.erase_personal_data(now=now, after_days=erase_days)
         if erased:
             log.info("erased registrants of %s dialogues", erased)
+        # Askers' names and e-mails go on the registrations' schedule; the questions stay.
+        contacts = questions.erase_contacts(now=now, after_days=erase_days)
+        if contacts.erased:
+            log.info("erased the askers' contact details of %s questions", contacts.erased)
+        if contacts.waiting:
+            log.warning(
+                "%s questions are due for erasure of the asker's contact details but are still "
+                "sealed in one piece: a member of Medborgardialog must open a questions page once",
+                contacts.waiting,
+            )
     if (
         clock.is_working_day(today)
         and local.time() >= DIGEST_AFTER

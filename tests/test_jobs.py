@@ -1,22 +1,30 @@
 """Scheduled work: the daily digest per inbox (working days after 07:00 Stockholm time, once
-a day, counts and a link only), retention and session clean-up."""
+a day, counts and a link only), retention (reports, dialogue registrants, askers' contact
+details) and session clean-up."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+import json
+import logging
+import uuid
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
 import sqlalchemy as sa
 from flask import Flask
 
-from intake import jobs, outbox
-from intake.accounts.models import StaffSession
+from intake import bootstrap, jobs, outbox
+from intake.accounts.models import SignInThrottle, StaffSession
+from intake.crypto import sealing
+from intake.dialogues import questions
+from intake.dialogues.models import Dialogue, Question
 from intake.extensions import db
 from intake.outbox import OutboxMessage
-from intake.reports.models import Report
+from intake.reports.models import Inbox, Report
 
 from .accounts.back_office import Clock, fast_passwords, freeze, stockholm, submit
+from .dialogues.helpers import new_dialogue
 from .staff_helpers import Installation
 
 MONDAY = (2026, 3, 9)
@@ -182,3 +190,102 @@ def test_the_worker_deletes_idle_staff_sessions(installation: Installation, froz
     frozen.advance(minutes=2)
     run(app)
     assert sessions() == 0
+
+
+def _ask(app: Flask, dialogue_id: int, *, whole: bool = False) -> str:
+    """A named question with an e-mail; `whole`: sealed in one piece, as before 0008."""
+    with app.app_context():
+        dialogue = db.session.get(Dialogue, dialogue_id)
+        assert dialogue is not None
+        if not whole:
+            contact = {"name": "Kalle", "email": "kalle@example.com"}
+            return questions.submit_question(dialogue, text="Fler poliser?", theme="", **contact).id
+        inbox = db.session.scalar(sa.select(Inbox).where(Inbox.slug == questions.QUESTION_INBOX))
+        assert inbox is not None
+        question = Question(
+            id=str(uuid.uuid4()),
+            dialogue_id=dialogue_id,
+            inbox_id=inbox.id,
+            received_at=dialogue.starts_at,
+        )
+        plain = json.dumps({"text": "Mörkt?", "name": "Lisa", "email": "lisa@example.com"})
+        context = questions.question_context(question.id, dialogue_id, inbox.id)
+        question.sealed = sealing.seal(plain.encode(), inbox.public_key, context=context)
+        db.session.add(question)
+        db.session.commit()
+        return question.id
+
+
+def _contact(installation: Installation, question_id: str) -> tuple[str, str]:
+    """The asker's name and e-mail as a member of Medborgardialog reads them."""
+    with installation.app.app_context():
+        inbox = installation.inbox("Medborgardialog")
+        key = bootstrap.unlock_with_recovery_code(
+            inbox, installation.recovery_codes["Medborgardialog"]
+        )
+        question = db.session.get(Question, question_id)
+        assert question is not None
+        opened = questions.open_question(question, key)
+        return opened["name"], opened["email"]
+
+
+def test_the_retention_round_erases_askers_contact_details(
+    installation: Installation, frozen: Clock, caplog: pytest.LogCaptureFixture
+) -> None:
+    # Given a question sent before a dialogue, and one from before 0008 sealed in one piece
+    app = installation.app
+    dialogue_id = new_dialogue(app, starts_at=frozen() + timedelta(days=1))
+    asked, whole = _ask(app, dialogue_id), _ask(app, dialogue_id, whole=True)
+    ends = frozen() + timedelta(days=1, hours=2)
+    caplog.set_level(logging.INFO, logger="intake.jobs")
+    # When the worker runs 30 days after the dialogue, nothing is erased yet
+    frozen.set(ends + timedelta(days=30))
+    run(app)
+    assert _contact(installation, asked) == ("Kalle", "kalle@example.com")
+    assert "contact details" not in caplog.text
+    # When it runs the next day
+    frozen.set(ends + timedelta(days=31))
+    run(app)
+    # Then the asker's name and e-mail are gone, and the log says how many
+    assert _contact(installation, asked) == ("", "")
+    assert "erased the askers' contact details of 1 questions" in caplog.text
+    # And the question sealed in one piece is kept whole, with a warning that it waits
+    assert _contact(installation, whole) == ("Lisa", "lisa@example.com")
+    assert "1 questions are due for erasure" in caplog.text
+    assert any(r.levelno == logging.WARNING for r in caplog.records)
+    # And the round runs once a day: a second run the same day neither erases nor warns again
+    caplog.clear()
+    run(app)
+    assert "contact details" not in caplog.text and "due for erasure" not in caplog.text
+
+
+@pytest.mark.parametrize(
+    ("hours", "left"),
+    [
+        (23, 2),  # both still counted
+        (24.5, 1),  # the older one is forgotten, the newer kept
+        (48, 0),
+    ],
+)
+def test_the_worker_forgets_old_sign_in_failures(
+    installation: Installation, frozen: Clock, hours: float, left: int
+) -> None:
+    app: Any = installation.app
+    frozen.set(stockholm(*MONDAY, 8, 0))
+    # Given failed sign-ins with an address that has no account, and an hour later another
+    client = app.test_client()
+    client.post("/personal/logga-in", data={"email": "ingen@alvsbyn.invalid", "password": "x"})
+    frozen.advance(hours=1)
+    client.post("/personal/logga-in", data={"email": "okand@alvsbyn.invalid", "password": "x"})
+    frozen.advance(hours=-1)
+
+    def rows() -> int:
+        with app.app_context():
+            return db.session.scalar(sa.select(sa.func.count()).select_from(SignInThrottle)) or 0
+
+    assert rows() == 2
+    # When the worker runs some hours after the first
+    frozen.advance(hours=hours)
+    run(app)
+    # Then the rows a day past their last failure are gone
+    assert rows() == left

@@ -83,7 +83,13 @@ class Question(db.Model):  # type: ignore[name-defined]
     inbox_id: Mapped[int] = mapped_column(ForeignKey("inbox.id"))
     theme: Mapped[str] = mapped_column(String(60), default="")
     received_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    # The text, sealed. The asker's name and e-mail are sealed apart in `sealed_contact` so
+    # that they alone can be erased once the dialogue is over (intake.dialogues.questions).
+    # Questions sent before migration 0008 hold all three in `sealed` (both columns below
+    # empty) until a member of the inbox opens them and they are sealed again in two parts.
     sealed: Mapped[bytes] = mapped_column(LargeBinary)
+    sealed_contact: Mapped[bytes | None] = mapped_column(LargeBinary)
+    contact_erased_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     # What the organiser chose to publish (edited wording) and the answer; public once set.
     published_question: Mapped[str | None] = mapped_column(Text)
     published_answer: Mapped[str | None] = mapped_column(Text)

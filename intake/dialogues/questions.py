@@ -1,11 +1,21 @@
 """Questions sent before a dialogue (sealed to the Medborgardialog inbox) and the report
-an organiser files afterwards (only held=True counts toward the promise)."""
+an organiser files afterwards (only held=True counts toward the promise).
+
+A question's text and its asker's name and e-mail are sealed apart. The contact details are
+only there so that the organisers can answer, so they are erased on the registrations'
+schedule (DIALOGUE_ERASE_DAYS after the dialogue); the text, its theme and any published
+question and answer stay. The service cannot open sealed data, so questions sent before the
+split (migration 0008) are sealed again in two parts the first time a member of the inbox
+opens the questions page (`reseal_whole`); until then their erasure waits, and says so.
+"""
 
 from __future__ import annotations
 
 import json
 import uuid
-from datetime import datetime
+from collections import Counter
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 
 import sqlalchemy as sa
 
@@ -24,13 +34,44 @@ def question_context(question_id: str, dialogue_id: int, inbox_id: int) -> bytes
     return f"intake:dialogue-question:v1:{question_id}:{dialogue_id}:inbox:{inbox_id}".encode()
 
 
+def contact_context(question_id: str, dialogue_id: int, inbox_id: int) -> bytes:
+    """What the asker's sealed contact details are bound to."""
+    return f"intake:dialogue-contact:v1:{question_id}:{dialogue_id}:inbox:{inbox_id}".encode()
+
+
+def _seal(question: Question, public_key: bytes, *, text: str, name: str, email: str) -> None:
+    """Seal the text and the contact details apart. The text keeps the shape and binding it
+    always had, with the contact fields blank, so code from before 0008 can still read it."""
+    ids = (question.id, question.dialogue_id, question.inbox_id)
+    text_part = {"text": text, "name": "", "email": ""}
+    contact = {"name": name, "email": email}
+    question.sealed = sealing.seal(
+        json.dumps(text_part, ensure_ascii=False).encode(),
+        public_key,
+        context=question_context(*ids),
+    )
+    question.sealed_contact = sealing.seal(
+        json.dumps(contact, ensure_ascii=False).encode(), public_key, context=contact_context(*ids)
+    )
+
+
+def sealed_whole(question: Question) -> bool:
+    """Whether a question is still sealed in one piece (sent before migration 0008)."""
+    return question.sealed_contact is None and question.contact_erased_at is None
+
+
+def _question_inbox() -> Inbox:
+    inbox: Inbox | None = db.session.scalar(sa.select(Inbox).where(Inbox.slug == QUESTION_INBOX))
+    if inbox is None:
+        raise SignupError("no_inbox")
+    return inbox
+
+
 def submit_question(
     dialogue: Dialogue, *, text: str, theme: str, name: str, email: str
 ) -> Question:
     """A resident's question, sealed to the Medborgardialog inbox; commits."""
-    inbox = db.session.scalar(sa.select(Inbox).where(Inbox.slug == QUESTION_INBOX))
-    if inbox is None:
-        raise SignupError("no_inbox")
+    inbox = _question_inbox()
     question = Question(
         id=str(uuid.uuid4()),
         dialogue_id=dialogue.id,
@@ -38,26 +79,103 @@ def submit_question(
         theme=theme,
         received_at=clock.now().replace(second=0, microsecond=0),
     )
-    plaintext = json.dumps(
-        {"text": text, "name": name, "email": email}, ensure_ascii=False
-    ).encode()
-    question.sealed = sealing.seal(
-        plaintext, inbox.public_key, context=question_context(question.id, dialogue.id, inbox.id)
-    )
+    _seal(question, inbox.public_key, text=text, name=name, email=email)
     db.session.add(question)
     db.session.commit()
     return question
 
 
 def open_question(question: Question, private_key: bytes) -> dict[str, str]:
-    """A question's text and contact, for a member of the Medborgardialog inbox."""
-    plaintext = sealing.open_sealed(
-        question.sealed,
-        private_key,
-        context=question_context(question.id, question.dialogue_id, question.inbox_id),
+    """A question's text, name and e-mail (both "" once erased), for a member of the
+    Medborgardialog inbox."""
+    ids = (question.id, question.dialogue_id, question.inbox_id)
+    data: dict[str, str] = json.loads(
+        sealing.open_sealed(question.sealed, private_key, context=question_context(*ids))
     )
-    data: dict[str, str] = json.loads(plaintext)
-    return data
+    if question.sealed_contact is not None:
+        data.update(
+            json.loads(
+                sealing.open_sealed(
+                    question.sealed_contact, private_key, context=contact_context(*ids)
+                )
+            )
+        )
+    return {key: data.get(key, "") for key in ("text", "name", "email")}
+
+
+def reseal_whole(private_key: bytes, *, by_id: int, by: str) -> int:
+    """Seal every question still sealed in one piece again as text and contact apart, so that
+    its contact details can be erased; by a member whose key is unlocked. In the caller's
+    transaction; returns how many."""
+    inbox = _question_inbox()
+    whole = list(
+        db.session.scalars(
+            sa.select(Question).where(
+                Question.inbox_id == inbox.id,
+                Question.sealed_contact.is_(None),
+                Question.contact_erased_at.is_(None),
+            )
+        )
+    )
+    for question in whole:
+        _seal(question, inbox.public_key, **open_question(question, private_key))
+    if whole:
+        audit.record(
+            "questions_resealed",
+            actor_id=by_id,
+            actor=by,
+            target_type="inbox",
+            target_id=inbox.id,
+            questions=len(whole),
+        )
+    return len(whole)
+
+
+@dataclass(frozen=True)
+class ContactErasure:
+    """What one erasure round did."""
+
+    erased: int  # questions whose asker's name and e-mail are gone
+    waiting: int  # due, but still sealed in one piece until a member opens them once
+
+
+def contacts_due(*, now: datetime, after_days: int) -> list[Question]:
+    """Questions whose dialogue ended more than N days ago and that still keep the asker's
+    contact details (what an erasure round would erase, or wait for)."""
+    cutoff = now - timedelta(days=after_days)
+    return list(
+        db.session.scalars(
+            sa.select(Question)
+            .join(Dialogue, Dialogue.id == Question.dialogue_id)
+            .where(Dialogue.ends_at < cutoff, Question.contact_erased_at.is_(None))
+            .order_by(Question.dialogue_id, Question.received_at, Question.id)
+        )
+    )
+
+
+def erase_contacts(*, now: datetime, after_days: int) -> ContactErasure:
+    """Erase askers' names and e-mails N days after the dialogue; the text, theme and any
+    published question and answer stay. One audit row per dialogue. Commits."""
+    erased: Counter[int] = Counter()
+    waiting = 0
+    for question in contacts_due(now=now, after_days=after_days):
+        if sealed_whole(question):
+            waiting += 1  # the text would go with it: wait for reseal_whole
+            continue
+        question.sealed_contact = None
+        question.contact_erased_at = now
+        erased[question.dialogue_id] += 1
+    for dialogue_id, count in sorted(erased.items()):
+        audit.record(
+            "question_contacts_erased",
+            actor_id=None,
+            actor="gallring",
+            target_type="dialogue",
+            target_id=dialogue_id,
+            questions=count,
+        )
+    db.session.commit()
+    return ContactErasure(erased=sum(erased.values()), waiting=waiting)
 
 
 def record_held(

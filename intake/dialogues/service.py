@@ -36,6 +36,10 @@ from intake.extensions import db
 CANCEL_TOKEN_DAYS = 365
 
 
+class CancelledDialogueError(Exception):
+    """A cancelled dialogue keeps its time: its registrants are not told of changes again."""
+
+
 class SignupError(Exception):
     """A sign-up that cannot be taken; `reason` names why."""
 
@@ -79,7 +83,7 @@ def person_of(registration: Registration, keys: Mapping[int, bytes]) -> Person |
     return Person(**data)
 
 
-def _lock(dialogue_id: int) -> Dialogue:
+def lock_dialogue(dialogue_id: int) -> Dialogue:
     """Serialise seat counting for this dialogue (see the module docstring); a fresh copy."""
     db.session.execute(
         sa.update(Dialogue)
@@ -151,7 +155,7 @@ def register(
     """Sign up: confirmed while seats last, else the waiting list. One transaction; commits."""
     dialogue_id = dialogue.id
     db.session.rollback()  # start clean: the lock below must be the transaction's first act
-    dialogue = _lock(dialogue_id)
+    dialogue = lock_dialogue(dialogue_id)
     now = clock.now()
     if not signup_open(dialogue, now=now):
         db.session.rollback()
@@ -296,7 +300,7 @@ def cancel(
     """Cancel a registration, promote the next in line in the same transaction; commits."""
     dialogue_id, registration_id = registration.dialogue_id, registration.id
     db.session.rollback()
-    dialogue = _lock(dialogue_id)
+    dialogue = lock_dialogue(dialogue_id)
     found = db.session.get(Registration, registration_id, populate_existing=True)
     assert found is not None
     registration = found
@@ -304,6 +308,8 @@ def cancel(
         db.session.rollback()
         return []
     registration.status, registration.cancelled_at = WITHDRAWN, clock.now()
+    # Only a confirmed registration carries a check-in (intake.dialogues.attendance).
+    registration.checked_in_at = None
     person = person_of(registration, keys)
     if person is not None:
         _mail(registration, person, "dialogue_cancelled_receipt", dialogue, links)
@@ -345,7 +351,13 @@ def reschedule(
     keys: Mapping[int, bytes],
     links: MailLinks,
 ) -> None:
-    """A new time: reminders are planned again and everyone is told (caller commits)."""
+    """A new time: reminders are planned again and everyone is told (caller commits).
+
+    A cancelled dialogue is refused (CancelledDialogueError, nothing changed): its registrants
+    were told it is off, and a "new time" mail would say the opposite.
+    """
+    if dialogue.status == CANCELLED:
+        raise CancelledDialogueError(dialogue.id)
     dialogue.starts_at, dialogue.ends_at = starts_at, ends_at
     db.session.execute(
         sa.update(Registration)

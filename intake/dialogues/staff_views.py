@@ -18,8 +18,8 @@ from intake.accounts import guard
 from intake.accounts import service as accounts
 from intake.accounts.forms import EmptyForm
 from intake.accounts.models import ADMIN, ORGANISER
+from intake.dialogues import attendance, service
 from intake.dialogues import questions as asked
-from intake.dialogues import service
 from intake.dialogues.forms import THEMES, AnswerForm, DialogueForm, HeldReportForm, parse_local
 from intake.dialogues.models import (
     CANCELLED,
@@ -131,7 +131,8 @@ def new() -> str | Response:
 
 @bp.route("/<int:dialogue_id>/andra", methods=["GET", "POST"])
 def edit(dialogue_id: int) -> str | Response:
-    """Edit a dialogue; a new time re-plans reminders and tells every registrant."""
+    """Edit a dialogue; a new time re-plans reminders and tells every registrant. A cancelled
+    dialogue keeps its time (the form says why); its other details can still be corrected."""
     dialogue = get_dialogue(dialogue_id)
     form = DialogueForm(obj=dialogue)
     if request.method == "GET":
@@ -142,8 +143,17 @@ def edit(dialogue_id: int) -> str | Response:
         assert starts is not None and ends is not None
         moved = (starts, ends) != (dialogue.starts_at, dialogue.ends_at)
         _apply(form, dialogue)
-        if moved:
-            service.reschedule(dialogue, starts, ends, keys=_keys(), links=links())
+        try:
+            if moved:
+                service.reschedule(dialogue, starts, ends, keys=_keys(), links=links())
+        except service.CancelledDialogueError:
+            db.session.rollback()  # nothing of the edit is saved; the form keeps the answers
+            form.starts_at.errors = [
+                _(
+                    "Dialogen är inställd, så tiden kan inte ändras. Ska den hållas en annan gång, skapa en ny dialog."  # noqa: E501
+                )
+            ]
+            return render_template("organiser/form.html", form=form, dialogue=dialogue)
         # More seats (or no limit) must not let newcomers pass those already waiting.
         service.refill(dialogue, keys=_keys(), links=links())
         _log("dialogue_changed", dialogue, moved=moved)
@@ -247,7 +257,8 @@ def _safe(value: str) -> str:
 
 @bp.post("/<int:dialogue_id>/incheckning/<int:registration_id>")
 def check_in(dialogue_id: int, registration_id: int) -> Response:
-    """Mark a registrant as arrived (or undo)."""
+    """Mark a confirmed registrant as arrived (or undo); the waiting list and the cancelled
+    are refused with a message."""
     dialogue = get_dialogue(dialogue_id)
     registration = db.session.get(Registration, registration_id)
     if (
@@ -256,9 +267,19 @@ def check_in(dialogue_id: int, registration_id: int) -> Response:
         or not EmptyForm().validate()
     ):
         abort(404)
-    registration.checked_in_at = None if registration.checked_in_at else clock.now()
-    db.session.commit()
-    return redirect(url_for(".show", dialogue_id=dialogue.id) + f"#r{registration.id}")
+    try:
+        if registration.checked_in_at:
+            attendance.undo_check_in(registration)
+        else:
+            attendance.check_in(registration, now=clock.now())
+    except attendance.CheckInError as error:
+        flash(
+            _("Anmälan står på reservlistan och kan inte checkas in.")
+            if error.reason == "waitlisted"
+            else _("Anmälan är avbokad och kan inte checkas in."),
+            "error",
+        )
+    return redirect(url_for(".show", dialogue_id=dialogue_id) + f"#r{registration_id}")
 
 
 def _question_secret() -> bytes | None:
@@ -283,6 +304,9 @@ def questions(dialogue_id: int) -> str:
     ).all()
     grouped: dict[str, list[tuple[Question, dict[str, str]]]] = defaultdict(list)
     if private is not None:
+        # Questions sent before their contact details were sealed apart: split them now, so
+        # that the erasure job can remove the contact details and keep the question.
+        asked.reseal_whole(private, by_id=current_user.id, by=current_user.email)
         for question in rows:
             grouped[question.theme].append((question, asked.open_question(question, private)))
         _log("questions_viewed", dialogue)
@@ -345,4 +369,9 @@ def held_report(dialogue_id: int) -> str | Response:
         )
         flash(_("Rapporten är sparad."), "info")
         return redirect(url_for(".show", dialogue_id=dialogue.id))
-    return render_template("organiser/report.html", dialogue=dialogue, form=form)
+    return render_template(
+        "organiser/report.html",
+        dialogue=dialogue,
+        form=form,
+        checked_in=attendance.checked_in_people(dialogue.id),
+    )

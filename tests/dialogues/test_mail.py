@@ -9,10 +9,20 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
+import sqlalchemy as sa
 from flask.testing import FlaskClient
 
-from intake import clock, jobs
-from intake.dialogues.models import CONFIRMED, WAITLISTED, WITHDRAWN
+from intake import appkeys, clock, jobs
+from intake.dialogues import service, views
+from intake.dialogues.models import (
+    CANCELLED,
+    CONFIRMED,
+    WAITLISTED,
+    WITHDRAWN,
+    Dialogue,
+    Registration,
+)
+from intake.extensions import db
 
 from ..accounts.back_office import Clock, freeze
 from ..conftest import SMTPServer
@@ -20,14 +30,18 @@ from ..staff_helpers import Installation
 from .helpers import (
     calendar,
     cancel_path,
+    change,
     deliver,
+    errors,
     has_part,
+    input_value,
     new_dialogue,
     only_to,
     outcome,
     part,
     queued,
     registration,
+    registrations,
     sign_in,
     sign_up,
     stockholm,
@@ -337,6 +351,138 @@ def test_a_cancelled_dialogue_tells_every_registrant(
     resident.post(anna_link)
     assert registration(site.app, dialogue_id, "dan@example.com").status == WAITLISTED
     assert [subject(m) for m in deliver(site.app, smtp)] == ["Du är avbokad: Trygghet i centrum"]
+
+
+CANCELLED_KEEPS_ITS_TIME = (
+    "Dialogen är inställd, så tiden kan inte ändras. Ska den hållas en annan gång, skapa en ny "
+    "dialog."
+)
+
+
+ORIGINAL_TEXT = "Polisen och kommunen berättar och lyssnar."  # as new_dialogue writes it
+
+
+def _local(moment: datetime) -> str:
+    return moment.astimezone(clock.STOCKHOLM).strftime("%Y-%m-%d %H:%M")
+
+
+@pytest.mark.parametrize(
+    ("start_moved", "end_moved", "description", "saved"),
+    [
+        pytest.param(timedelta(days=2), timedelta(days=2), "", False, id="a new day"),
+        pytest.param(timedelta(hours=-1), timedelta(0), "", False, id="an earlier start"),
+        pytest.param(timedelta(0), timedelta(hours=1), "", False, id="a later end"),
+        pytest.param(
+            timedelta(days=2), timedelta(days=2), "Nu med fika.", False, id="time and text"
+        ),
+        pytest.param(timedelta(0), timedelta(0), "Nu med fika.", True, id="the text only"),
+    ],
+)
+def test_a_cancelled_dialogue_keeps_its_time_and_tells_nobody(
+    site: Installation,
+    resident: FlaskClient,
+    smtp: SMTPServer,
+    monkeypatch: pytest.MonkeyPatch,
+    start_moved: timedelta,
+    end_moved: timedelta,
+    description: str,
+    saved: bool,
+) -> None:
+    # Given Anna and Cia confirmed and reminded, Bo cancelled, Dan waiting
+    frozen = freeze(monkeypatch, stockholm(2031, 3, 10, 9, 0))
+    starts = stockholm(2031, 3, 13, 18, 0)
+    ends = starts + timedelta(hours=2)
+    dialogue_id = _setup_four(site, resident, smtp, starts)
+    assert _reminded(site, frozen, smtp, starts - timedelta(hours=20)) == [
+        "anna@example.com",
+        "cia@example.com",
+    ]
+    # And the dialogue cancelled, everyone told so
+    organiser = sign_in(site)
+    organiser.post(f"/personal/dialoger/{dialogue_id}/stall-in")
+    assert len(deliver(site.app, smtp)) == 3
+    before = [(r.id, r.status, r.reminded_at) for r in registrations(site.app, dialogue_id)]
+    outbox_before = len(queued(site.app))
+    # When the organiser edits it
+    form = dialogue_form(starts + start_moved, description=description or ORIGINAL_TEXT)
+    form["ends_at"] = _local(ends + end_moved)
+    response = organiser.post(f"/personal/dialoger/{dialogue_id}/andra", data=form)
+    with site.app.app_context():
+        dialogue = db.session.get(Dialogue, dialogue_id)
+        assert dialogue is not None
+        kept = (dialogue.starts_at, dialogue.ends_at, dialogue.status, dialogue.description)
+    if saved:
+        # Then an edit that keeps the time is saved
+        assert response.status_code == 302
+        assert kept == (starts, ends, CANCELLED, description)
+    else:
+        # Then a new time is refused with a message on the start, and the answers come back
+        page = response.get_data(as_text=True)
+        assert response.status_code == 200
+        assert errors(page) == [CANCELLED_KEEPS_ITS_TIME]
+        assert '<a href="#starts_at">' in page
+        assert input_value(page, "starts_at") == form["starts_at"]
+        assert input_value(page, "ends_at") == form["ends_at"]
+        # And nothing of the edit is saved
+        assert kept == (starts, ends, CANCELLED, ORIGINAL_TEXT)
+    # And nobody is mailed, and the reminders stay as they were
+    assert len(queued(site.app)) == outbox_before
+    assert deliver(site.app, smtp) == []
+    after = [(r.id, r.status, r.reminded_at) for r in registrations(site.app, dialogue_id)]
+    assert after == before
+    # And no reminder goes at the old or the new time
+    for moment in (starts, starts + start_moved):
+        assert _reminded(site, frozen, smtp, moment - timedelta(hours=1)) == []
+
+
+def test_the_form_of_a_cancelled_dialogue_says_its_time_is_kept(
+    site: Installation, organiser: FlaskClient
+) -> None:
+    planned = new_dialogue(site.app)
+    cancelled = new_dialogue(site.app, status=CANCELLED)
+    page = organiser.get(f"/personal/dialoger/{cancelled}/andra").get_data(as_text=True)
+    assert CANCELLED_KEEPS_ITS_TIME in page and "får alla anmälda ett mejl" not in page
+    page = organiser.get(f"/personal/dialoger/{planned}/andra").get_data(as_text=True)
+    assert CANCELLED_KEEPS_ITS_TIME not in page and "får alla anmälda ett mejl" in page
+
+
+def test_the_service_refuses_a_new_time_for_a_cancelled_dialogue(
+    site: Installation, resident: FlaskClient, smtp: SMTPServer
+) -> None:
+    # Given a cancelled dialogue whose registrant has had her reminder
+    starts = (clock.now() + timedelta(days=10)).replace(second=0, microsecond=0)
+    dialogue_id = new_dialogue(site.app, starts_at=starts)
+    sign_up(resident, dialogue_id, "anna@example.com")
+    deliver(site.app, smtp)
+    reminded = clock.now().replace(microsecond=0)
+    anna = registration(site.app, dialogue_id, "anna@example.com")
+    with site.app.app_context():
+        db.session.execute(
+            sa.update(Registration).where(Registration.id == anna.id).values(reminded_at=reminded)
+        )
+        db.session.commit()
+    change(site.app, dialogue_id, status=CANCELLED)
+    outbox_before = len(queued(site.app))
+    # When the service is asked to move it
+    with site.app.app_context():
+        dialogue = db.session.get(Dialogue, dialogue_id)
+        assert dialogue is not None
+        later = starts + timedelta(days=1)
+        with pytest.raises(service.CancelledDialogueError):
+            service.reschedule(
+                dialogue,
+                later,
+                later + timedelta(hours=2),
+                keys=appkeys.keys(),
+                links=views.links(),
+            )
+        db.session.commit()
+    # Then it keeps its time, nobody is told, and the reminder is not planned again
+    with site.app.app_context():
+        dialogue = db.session.get(Dialogue, dialogue_id)
+        assert dialogue is not None and dialogue.starts_at == starts
+    assert len(queued(site.app)) == outbox_before
+    assert registration(site.app, dialogue_id, "anna@example.com").reminded_at == reminded
 
 
 def test_mail_is_in_the_language_the_registrant_used(

@@ -7,6 +7,7 @@ from __future__ import annotations
 import csv
 import io
 import logging
+import re
 import threading
 import uuid
 from datetime import timedelta
@@ -209,6 +210,98 @@ def test_check_in_toggles(
     assert wrong.status_code == 404
     assert organiser.post(f"/personal/dialoger/{dialogue_id}/incheckning/999999").status_code == 404
     assert organiser.get(url).status_code == 405
+    assert registration(site.app, dialogue_id, "anna@example.com").checked_in_at is None
+
+
+def _door(site: Installation, resident: FlaskClient, smtp: SMTPServer) -> int:
+    """Three seats: Anna (two people) and Bo confirmed, Cia waiting, Dan cancelled."""
+    dialogue_id = new_dialogue(site.app, capacity=3)
+    sign_up(resident, dialogue_id, "anna@example.com", name="Anna", party_size="2")
+    sign_up(resident, dialogue_id, "bo@example.com", name="Bo")
+    sign_up(resident, dialogue_id, "cia@example.com", name="Cia")
+    sign_up(resident, dialogue_id, "dan@example.com", name="Dan")
+    resident.post(cancel_path(only_to(deliver(site.app, smtp), "dan@example.com")))
+    return dialogue_id
+
+
+def _marks(organiser: FlaskClient, dialogue_id: int) -> tuple[dict[str, str], int, str]:
+    """What each view says about arrival: the CSV's column by name, the ticked boxes of the
+    printed list, and the held report's hint."""
+    _response, rows = _csv(organiser, dialogue_id)
+    exported = {row[2]: row[HEADER.index("incheckad")] for row in rows[1:]}
+    printed = organiser.get(f"/personal/dialoger/{dialogue_id}/deltagarlista")
+    report = organiser.get(f"/personal/dialoger/{dialogue_id}/rapport").get_data(as_text=True)
+    hint = re.search(r"<p>(\d+ anmäld[^<]*? incheckade?\.)", report)
+    return exported, printed.get_data(as_text=True).count("☑"), hint.group(1) if hint else ""
+
+
+@pytest.mark.parametrize(
+    ("who", "refusal", "counted"),
+    [
+        ("anna@example.com", None, "2 anmälda personer är incheckade."),
+        ("bo@example.com", None, "1 anmäld person är incheckad."),
+        ("cia@example.com", "Anmälan står på reservlistan och kan inte checkas in.", ""),
+        ("dan@example.com", "Anmälan är avbokad och kan inte checkas in.", ""),
+    ],
+)
+def test_only_confirmed_registrations_can_be_checked_in(
+    site: Installation,
+    resident: FlaskClient,
+    organiser: FlaskClient,
+    smtp: SMTPServer,
+    who: str,
+    refusal: str | None,
+    counted: str,
+) -> None:
+    # Given two confirmed parties, one waiting and one cancelled
+    dialogue_id = _door(site, resident, smtp)
+    before = {r.id: (r.status, r.checked_in_at) for r in registrations(site.app, dialogue_id)}
+    target = registration(site.app, dialogue_id, who)
+    # When the organiser checks one of them in
+    response = organiser.post(f"/personal/dialoger/{dialogue_id}/incheckning/{target.id}")
+    assert response.status_code == 302
+    assert response.location.endswith(f"/personal/dialoger/{dialogue_id}#r{target.id}")
+    page = organiser.get(response.location).get_data(as_text=True)
+    after = {r.id: (r.status, r.checked_in_at) for r in registrations(site.app, dialogue_id)}
+    exported, ticked, hint = _marks(organiser, dialogue_id)
+    name = who.split("@")[0].title()
+    if refusal is None:
+        # Then a confirmed registration is marked as arrived, and nothing else changes
+        assert after.pop(target.id)[1] is not None
+        before.pop(target.id)
+        assert after == before
+        assert exported == {"Anna": "", "Bo": "", "Cia": "", "Dan": "", name: "ja"}
+        assert "kan inte checkas in" not in page
+    else:
+        # Then the waiting list and the cancelled are refused with a message, nothing changed
+        assert refusal in page
+        assert after == before
+        assert exported == {"Anna": "", "Bo": "", "Cia": "", "Dan": ""}
+    # And the printed list and the held report's hint count the same arrivals
+    assert (ticked, hint) == ((0, "") if refusal else (1, counted))
+
+
+def test_a_cancellation_takes_the_check_in_away(
+    site: Installation, resident: FlaskClient, organiser: FlaskClient, smtp: SMTPServer
+) -> None:
+    # Given Anna, confirmed and checked in
+    dialogue_id = new_dialogue(site.app, capacity=3)
+    sign_up(resident, dialogue_id, "anna@example.com", name="Anna", party_size="2")
+    link = cancel_path(only_to(deliver(site.app, smtp), "anna@example.com"))
+    anna = registration(site.app, dialogue_id, "anna@example.com")
+    organiser.post(f"/personal/dialoger/{dialogue_id}/incheckning/{anna.id}")
+    assert _marks(organiser, dialogue_id) == (
+        {"Anna": "ja"},
+        1,
+        "2 anmälda personer är incheckade.",
+    )
+    # When she cancels by the link in her mail
+    resident.post(link)
+    # Then she is no longer counted as arrived anywhere
+    assert registration(site.app, dialogue_id, "anna@example.com").checked_in_at is None
+    assert _marks(organiser, dialogue_id) == ({"Anna": ""}, 0, "")
+    # And she cannot be checked in again
+    organiser.post(f"/personal/dialoger/{dialogue_id}/incheckning/{anna.id}")
     assert registration(site.app, dialogue_id, "anna@example.com").checked_in_at is None
 
 

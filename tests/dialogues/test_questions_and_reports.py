@@ -3,6 +3,7 @@ the held-dialogue report (only held=True counts, organisers are reminded when it
 
 from __future__ import annotations
 
+import json
 import re
 import uuid
 from datetime import timedelta
@@ -12,7 +13,9 @@ import pytest
 import sqlalchemy as sa
 from flask.testing import FlaskClient
 
-from intake import clock, jobs
+from intake import bootstrap, clock, jobs
+from intake.audit import AuditEvent
+from intake.crypto import sealing
 from intake.dialogues import questions
 from intake.dialogues.models import CANCELLED, Question
 from intake.extensions import db
@@ -226,6 +229,215 @@ def test_the_dialogue_page_has_no_duplicate_ids(site: Installation, resident: Fl
     assert sorted({i for i in ids if ids.count(i) > 1}) == []
     for target in re.findall(r'<label for="([^"]+)"', page):
         assert target in ids, target
+
+
+def inbox_key(site: Installation) -> bytes:
+    """The Medborgardialog inbox's private key, from its recovery code."""
+    with site.app.app_context():
+        inbox = site.inbox("Medborgardialog")
+        return bootstrap.unlock_with_recovery_code(inbox, site.recovery_codes["Medborgardialog"])
+
+
+def opened(site: Installation, dialogue_id: int) -> list[dict[str, str]]:
+    """A dialogue's questions as a member reads them, oldest first."""
+    key = inbox_key(site)
+    with site.app.app_context():
+        rows = db.session.scalars(
+            sa.select(Question)
+            .where(Question.dialogue_id == dialogue_id)
+            .order_by(Question.received_at, Question.id)
+        )
+        return [questions.open_question(row, key) for row in rows]
+
+
+def everything_sealed(site: Installation) -> bytes:
+    """Every sealed question part in the database, opened with the inbox's key."""
+    key = inbox_key(site)
+    with site.app.app_context():
+        chunks = []
+        for row in db.session.scalars(sa.select(Question)):
+            ids = (row.id, row.dialogue_id, row.inbox_id)
+            chunks.append(
+                sealing.open_sealed(row.sealed, key, context=questions.question_context(*ids))
+            )
+            if row.sealed_contact is not None:
+                context = questions.contact_context(*ids)
+                chunks.append(sealing.open_sealed(row.sealed_contact, key, context=context))
+        return b"\n".join(chunks)
+
+
+def audited(site: Installation, action: str) -> list[tuple[str | None, dict[str, Any]]]:
+    """The audit rows of one action: target and details."""
+    with site.app.app_context():
+        rows = db.session.scalars(
+            sa.select(AuditEvent).where(AuditEvent.action == action).order_by(AuditEvent.seq)
+        )
+        return [(row.target_id, dict(row.details)) for row in rows]
+
+
+def test_the_askers_contact_details_are_erased_after_the_dialogue(
+    site: Installation, resident: FlaskClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Given a dialogue that ends on 10 March 20:00 and a later one
+    frozen = freeze(monkeypatch, stockholm(2031, 3, 1, 10, 0))
+    dialogue_id = new_dialogue(site.app, starts_at=stockholm(2031, 3, 10, 18, 0))
+    later_id = new_dialogue(site.app, title="Senare", starts_at=stockholm(2031, 4, 20, 18, 0))
+    # And three questions to it: named with an e-mail, anonymous, named only; one to the later
+    text = [canary("text") for _ in range(3)]
+    name, email = canary("name"), f"{canary('email').lower()}@example.com"
+    ask(resident, dialogue_id, text[0], theme="trafik", name=name, email=email)
+    frozen.advance(minutes=1)
+    ask(resident, dialogue_id, text[1])
+    frozen.advance(minutes=1)
+    ask(resident, dialogue_id, text[2], name="Kalle")
+    ask(resident, later_id, "Blir det fler poliser?", name="Lisa", email="lisa@example.com")
+    # And the first published with an answer
+    organiser = sign_in(site)
+    first = question_ids(site, dialogue_id)[0]
+    published = {"published_question": "Varför är det mörkt?", "published_answer": "Nya lampor."}
+    assert publish(organiser, dialogue_id, first, **published).status_code == 302
+    asked = [
+        {"text": text[0], "name": name, "email": email},
+        {"text": text[1], "name": "", "email": ""},
+        {"text": text[2], "name": "Kalle", "email": ""},
+    ]
+    assert opened(site, dialogue_id) == asked
+
+    def erase_at(moment: Any) -> None:
+        frozen.set(moment)
+        with site.app.app_context():
+            jobs.run_due()
+
+    # When the jobs run just under 30 days after, nothing is erased
+    erase_at(stockholm(2031, 4, 9, 21, 0))
+    assert opened(site, dialogue_id) == asked
+    assert audited(site, "question_contacts_erased") == []
+    # When they run the next day, after 30 days
+    erase_at(stockholm(2031, 4, 10, 21, 0))
+    # Then every question of that dialogue keeps its text, and has lost its asker's details
+    assert opened(site, dialogue_id) == [{"text": t, "name": "", "email": ""} for t in text]
+    with site.app.app_context():
+        rows = db.session.scalars(sa.select(Question).where(Question.dialogue_id == dialogue_id))
+        assert {(r.sealed_contact, r.contact_erased_at) for r in rows} == {(None, frozen.moment)}
+    # And they are gone from the database, even to someone holding the inbox's key
+    plain = everything_sealed(site)
+    assert_absent([name, email, "Kalle"], {"sealed, opened": plain})
+    assert all(t.encode() in plain for t in text)
+    # And the published question and answer stay on the public page
+    page = public_page(resident, dialogue_id)
+    assert "Varför är det mörkt?" in page and "Nya lampor." in page
+    # And the organiser reads the questions, not who asked, and is told why
+    organiser = sign_in(site, "ny.organisator@example.com")
+    page = organiser.get(f"/personal/dialoger/{dialogue_id}/fragor").get_data(as_text=True)
+    assert all(t in page for t in text)
+    assert name not in page and email not in page and "Kalle" not in page
+    assert page.count("namn och e-post raderade 10 april 2031 kl. 21:00") == 3
+    # And the later dialogue's asker is untouched
+    assert opened(site, later_id) == [
+        {"text": "Blir det fler poliser?", "name": "Lisa", "email": "lisa@example.com"}
+    ]
+    # And the erasure is audited once per dialogue, with the count and no content
+    assert audited(site, "question_contacts_erased") == [(str(dialogue_id), {"questions": 3})]
+    # And it is done once: a later run changes nothing
+    erase_at(stockholm(2031, 4, 20, 21, 0))
+    assert len(audited(site, "question_contacts_erased")) == 1
+    with site.app.app_context():
+        rows = db.session.scalars(sa.select(Question).where(Question.dialogue_id == dialogue_id))
+        assert {r.contact_erased_at for r in rows} == {stockholm(2031, 4, 10, 21, 0)}
+
+
+@pytest.mark.parametrize(("days", "erased"), [(29, 0), (30, 0), (31, 1)])
+def test_question_contacts_wait_the_configured_days(
+    site: Installation,
+    resident: FlaskClient,
+    monkeypatch: pytest.MonkeyPatch,
+    days: int,
+    erased: int,
+) -> None:
+    frozen = freeze(monkeypatch, stockholm(2031, 3, 1, 10, 0))
+    starts = stockholm(2031, 3, 10, 18, 0)
+    dialogue_id = new_dialogue(site.app, starts_at=starts)
+    ask(resident, dialogue_id, "Blir det fler poliser?", name="Kalle", email="kalle@example.com")
+    frozen.set(starts + timedelta(hours=2) + timedelta(days=days, hours=-1))
+    with site.app.app_context():
+        result = questions.erase_contacts(now=clock.now(), after_days=30)
+        assert len(questions.contacts_due(now=clock.now(), after_days=30)) == 0
+    assert result == questions.ContactErasure(erased=erased, waiting=0)
+    kept = {"name": "Kalle", "email": "kalle@example.com"}
+    assert opened(site, dialogue_id) == [
+        {"text": "Blir det fler poliser?", **({"name": "", "email": ""} if erased else kept)}
+    ]
+
+
+def sealed_whole(site: Installation, dialogue_id: int, *, text: str, name: str, email: str) -> str:
+    """A question as it was stored before migration 0008: all of it in one sealed blob."""
+    with site.app.app_context():
+        inbox = site.inbox("Medborgardialog")
+        question = Question(
+            id=str(uuid.uuid4()),
+            dialogue_id=dialogue_id,
+            inbox_id=inbox.id,
+            theme="",
+            received_at=clock.now(),
+        )
+        whole = json.dumps({"text": text, "name": name, "email": email}).encode()
+        context = questions.question_context(question.id, dialogue_id, inbox.id)
+        question.sealed = sealing.seal(whole, inbox.public_key, context=context)
+        db.session.add(question)
+        db.session.commit()
+        return question.id
+
+
+def test_a_question_sealed_whole_is_split_when_a_member_opens_it_then_erased(
+    site: Installation, outsider: FlaskClient, organiser: FlaskClient
+) -> None:
+    # Given a question from before the split, of a dialogue that ended 40 days ago
+    ended = new_dialogue(site.app, starts_at=clock.now() - timedelta(days=40))
+    question_id = sealed_whole(
+        site, ended, text="Varför är det mörkt?", name="Kalle", email="kalle@example.com"
+    )
+    whole = {"text": "Varför är det mörkt?", "name": "Kalle", "email": "kalle@example.com"}
+    # When the erasure runs, it cannot take the contact without the text: it waits, and says so
+    with site.app.app_context():
+        result = questions.erase_contacts(now=clock.now(), after_days=30)
+    assert result == questions.ContactErasure(erased=0, waiting=1)
+    assert opened(site, ended) == [whole]
+    # And an organiser outside the inbox, who cannot open it, changes nothing
+    outsider.get(f"/personal/dialoger/{ended}/fragor")
+    with site.app.app_context():
+        row = db.session.get(Question, question_id)
+        assert row is not None and questions.sealed_whole(row)
+    # When a member opens any dialogue's questions page
+    elsewhere = new_dialogue(site.app)
+    assert organiser.get(f"/personal/dialoger/{elsewhere}/fragor").status_code == 200
+    # Then the question is sealed again in two parts, reads the same, and that is audited
+    with site.app.app_context():
+        row = db.session.get(Question, question_id)
+        assert row is not None and not questions.sealed_whole(row)
+    assert opened(site, ended) == [whole]
+    assert [details for _target, details in audited(site, "questions_resealed")] == [
+        {"questions": 1}
+    ]
+    # And the next erasure takes the contact details and keeps the text
+    with site.app.app_context():
+        result = questions.erase_contacts(now=clock.now(), after_days=30)
+    assert result == questions.ContactErasure(erased=1, waiting=0)
+    assert opened(site, ended) == [{"text": "Varför är det mörkt?", "name": "", "email": ""}]
+    assert_absent(["Kalle", "kalle@example.com"], {"sealed, opened": everything_sealed(site)})
+
+
+def test_a_split_question_still_reads_as_before(site: Installation, resident: FlaskClient) -> None:
+    # The text part keeps the old shape and binding (contact fields blank), so a rollback to
+    # the code before migration 0008 still reads every question, without the contact.
+    dialogue_id = new_dialogue(site.app)
+    ask(resident, dialogue_id, "Blir det fler poliser?", name="Kalle", email="kalle@example.com")
+    key = inbox_key(site)
+    with site.app.app_context():
+        row = db.session.scalar(sa.select(Question))
+        assert row is not None
+        context = questions.question_context(row.id, row.dialogue_id, row.inbox_id)
+        old_reading = json.loads(sealing.open_sealed(row.sealed, key, context=context))
+    assert old_reading == {"text": "Blir det fler poliser?", "name": "", "email": ""}
 
 
 def report_form(**overrides: str) -> dict[str, str]:
