@@ -28,7 +28,8 @@ DEFAULTS: dict[str, Any] = {
     "MAIL_USE_TLS": False,
     "MAIL_USE_SSL": False,
     "MAIL_TIMEOUT": 10,
-    "RATELIMIT_STORAGE_URI": "memory://",
+    # This process's memory (intake.ratelimit); `redis://…` to share limits between processes.
+    "RATELIMIT_STORAGE_URI": "intake-memory://",
     "RATELIMIT_HEADERS_ENABLED": False,
     "RATELIMIT_SUBMIT": "20 per hour;5 per minute",
     "RATELIMIT_STEP": "120 per minute",

@@ -1,13 +1,29 @@
-"""Rate-limit keys that never store an address: a keyed hash that changes every day."""
+"""Rate limiting's two parts of our own: keys that never store an address, and the default
+in-process storage.
+
+Keys are a keyed hash of the client address that changes every day.
+
+`ProcessMemoryStorage` (`intake-memory://`, the default) keeps fixed-window counters in this
+process, as `memory://` does, but expires them as it goes: `memory://` starts a timer thread
+whenever its last one has finished, which under load is a new thread every other request. With
+more than one server process, give Flask-Limiter a shared storage (`redis://…`).
+"""
 
 from __future__ import annotations
 
 import hashlib
 import hmac
+import threading
+import time
+from typing import Any
 
 from flask import current_app, request
+from limits.storage import Storage
 
 from intake import clock
+
+SCHEME = "intake-memory"
+SWEEP_SECONDS = 60.0
 
 
 def client_key() -> str:
@@ -16,3 +32,79 @@ def client_key() -> str:
     secret = str(current_app.config["SECRET_KEY"]).encode()
     address = (request.remote_addr or "unknown").encode()
     return hmac.new(secret + day, address, hashlib.sha256).hexdigest()[:24]
+
+
+class ProcessMemoryStorage(Storage):
+    """Fixed-window counters in this process's memory, expired without threads.
+
+    A counter past its expiry counts as zero and is dropped when next touched; every
+    SWEEP_SECONDS the next call also drops all expired counters, so memory stays bounded by
+    the clients of the last window. Registered with `limits` under `intake-memory://`.
+    """
+
+    STORAGE_SCHEME = [SCHEME]  # noqa: RUF012 - the attribute limits registers schemes by
+
+    def __init__(self, uri: str | None = None, wrap_exceptions: bool = False, **options: Any):
+        self._counts: dict[str, int] = {}
+        self._expires: dict[str, float] = {}
+        self._lock = threading.Lock()
+        self._next_sweep = 0.0
+        super().__init__(uri, wrap_exceptions=wrap_exceptions, **options)
+
+    @property
+    def base_exceptions(self) -> type[Exception] | tuple[type[Exception], ...]:
+        """What this storage may raise (nothing it does talks to a network)."""
+        return ValueError
+
+    def _forget_if_expired(self, key: str, now: float) -> None:
+        if self._expires.get(key, 0.0) <= now:
+            self._counts.pop(key, None)
+            self._expires.pop(key, None)
+
+    def _sweep(self, now: float) -> None:
+        if now < self._next_sweep:
+            return
+        for key in [key for key, at in self._expires.items() if at <= now]:
+            self._counts.pop(key, None)
+            self._expires.pop(key, None)
+        self._next_sweep = now + SWEEP_SECONDS
+
+    def incr(self, key: str, expiry: int, amount: int = 1) -> int:
+        """Add to the counter, starting a new window of `expiry` seconds if it has none."""
+        now = time.time()
+        with self._lock:
+            self._sweep(now)
+            self._forget_if_expired(key, now)
+            if key not in self._counts:
+                self._expires[key] = now + expiry
+            count = self._counts[key] = self._counts.get(key, 0) + amount
+            return count
+
+    def get(self, key: str) -> int:
+        """The counter's value in its current window (0 when it has none)."""
+        with self._lock:
+            self._forget_if_expired(key, time.time())
+            return self._counts.get(key, 0)
+
+    def get_expiry(self, key: str) -> float:
+        """When the counter's window ends (now, when it has none)."""
+        with self._lock:
+            return self._expires.get(key, time.time())
+
+    def check(self) -> bool:
+        """Always healthy: it is this process's memory."""
+        return True
+
+    def reset(self) -> int | None:
+        """Forget every counter; return how many there were."""
+        with self._lock:
+            count = len(self._counts)
+            self._counts.clear()
+            self._expires.clear()
+            return count
+
+    def clear(self, key: str) -> None:
+        """Forget one counter."""
+        with self._lock:
+            self._counts.pop(key, None)
+            self._expires.pop(key, None)
