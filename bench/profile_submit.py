@@ -36,7 +36,7 @@ PARTS = (
     ("draft load (select + AES-GCM)", "intake/reports/drafts.py", "load"),
     ("validate every step again", "intake/reports/journey.py", "incomplete"),
     ("first_missing", "intake/reports/journey.py", "first_missing"),
-    ("routing queries", "intake/reports/routing.py", "route"),
+    ("routing query", "intake/reports/routing.py", "destination"),
     ("HPKE seal", "intake/crypto/sealing.py", "seal"),
     ("service.submit (incl. commit)", "intake/reports/service.py", "submit"),
     ("SQLAlchemy commit (all)", "sqlalchemy/orm/session.py", "commit"),
