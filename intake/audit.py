@@ -14,10 +14,9 @@ from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Mapped, mapped_column
 
-from intake import clock
+from intake import clock, database
 from intake.extensions import db
 from intake.models_base import UTCDateTime
 
@@ -108,12 +107,10 @@ def record(
 
 
 def _insert_head_unless_there() -> None:
-    values = {"id": 1, "seq": 0, "hash": GENESIS}
-    if db.session.get_bind().dialect.name == "postgresql":
-        statement: Any = postgresql.insert(AuditHead).values(values)
-    else:
-        statement = sqlite.insert(AuditHead).values(values)
-    db.session.execute(statement.on_conflict_do_nothing(index_elements=["id"]))
+    statement = database.upsert(AuditHead, db.session.get_bind().dialect.name)
+    db.session.execute(
+        statement.values(id=1, seq=0, hash=GENESIS).on_conflict_do_nothing(index_elements=["id"])
+    )
 
 
 @dataclass(frozen=True)

@@ -6,6 +6,7 @@ from typing import Any
 
 from flask import Flask
 from sqlalchemy import event
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Engine
 
 from intake.extensions import db
@@ -29,3 +30,15 @@ def configure(app: Flask) -> None:
         engine: Engine = db.engine
         if engine.dialect.name == "sqlite":
             event.listen(engine, "connect", _sqlite_pragmas)
+
+
+Upsert = postgresql.Insert | sqlite.Insert
+
+
+def upsert(entity: Any, dialect: str) -> Upsert:
+    """An INSERT that can take ON CONFLICT DO NOTHING / DO UPDATE for this dialect.
+
+    Both databases spell it the same, but SQLAlchemy has no neutral construct."""
+    if dialect == "postgresql":
+        return postgresql.insert(entity)
+    return sqlite.insert(entity)

@@ -10,7 +10,7 @@ import hmac
 import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import pyotp
 import sqlalchemy as sa
@@ -71,6 +71,15 @@ class SignedIn:
     private_key: bytes
 
 
+def _unless_delayed(email: str, *, throttle_key: bytes, now: datetime) -> str:
+    """The address's throttle key hash; LoginDelayed while its delay runs."""
+    key_hash = throttle.key_for(email, key=throttle_key)
+    wait = throttle.wait_seconds(key_hash, now=now)
+    if wait:
+        raise LoginDelayed(wait)
+    return key_hash
+
+
 def authenticate(email: str, password: str, *, throttle_key: bytes) -> SignedIn:
     """Check e-mail and password; unlock the user's private key. Commits a failure.
 
@@ -78,10 +87,7 @@ def authenticate(email: str, password: str, *, throttle_key: bytes) -> SignedIn:
     audit row, the same delays. Only a right password for an active account differs.
     """
     now = clock.now()
-    key_hash = throttle.key_for(email, key=throttle_key)
-    wait = throttle.wait_seconds(key_hash, now=now)
-    if wait:
-        raise LoginDelayed(wait)
+    key_hash = _unless_delayed(email, throttle_key=throttle_key, now=now)
     user = db.session.scalar(sa.select(User).where(User.email == throttle.normalise(email)))
     stored = _DUMMY_HASH if user is None else user.password_hash
     right = passwords.verify_password(stored, password)
@@ -230,10 +236,7 @@ def change_password(
     admin reset, the current password is the one-time password the user signed in with.
     """
     now = clock.now()
-    key_hash = throttle.key_for(user.email, key=throttle_key)
-    wait = throttle.wait_seconds(key_hash, now=now)
-    if wait:
-        raise LoginDelayed(wait)
+    key_hash = _unless_delayed(user.email, throttle_key=throttle_key, now=now)
     if not passwords.verify_password(user.password_hash, current_password):
         throttle.record_failure(key_hash, now=now)
         audit.record(

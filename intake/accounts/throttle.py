@@ -11,11 +11,10 @@ from __future__ import annotations
 import hashlib
 import hmac
 from datetime import datetime, timedelta
-from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.dialects import postgresql, sqlite
 
+from intake import database
 from intake.accounts.models import SignInThrottle
 from intake.extensions import db
 
@@ -57,7 +56,9 @@ def record_failure(key_hash: str, *, now: datetime) -> int:
     """Count a failure in the caller's transaction; returns the delay it brings, in seconds."""
     forget = now + FORGET_AFTER
     # One statement, so two failures at once for a new address cannot both insert.
-    insert = _insert().values(key_hash=key_hash, failures=1, locked_until=None, expires_at=forget)
+    insert = database.upsert(SignInThrottle, db.session.get_bind().dialect.name).values(
+        key_hash=key_hash, failures=1, locked_until=None, expires_at=forget
+    )
     counted = sa.case(
         # A row past its time counts from the start again, purged or not.
         (SignInThrottle.expires_at <= now, 1),
@@ -87,9 +88,3 @@ def purge_expired(*, now: datetime) -> int:
     result = db.session.execute(sa.delete(SignInThrottle).where(SignInThrottle.expires_at <= now))
     db.session.commit()
     return int(result.rowcount)  # type: ignore[attr-defined]
-
-
-def _insert() -> Any:
-    if db.session.get_bind().dialect.name == "postgresql":
-        return postgresql.insert(SignInThrottle)
-    return sqlite.insert(SignInThrottle)

@@ -8,12 +8,12 @@ from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy import JSON, Date, ForeignKey, Index, String, Text, UniqueConstraint
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import InstanceState, Mapped, Mapper, mapped_column, relationship
 from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.functions import FunctionElement
 
+from intake import database
 from intake.extensions import db
 from intake.models_base import UTCDateTime
 
@@ -161,14 +161,11 @@ def _month_of_sqlite(element: MonthOf, compiler: SQLCompiler, **kw: Any) -> str:
     return f"substr({compiler.process(element.clauses, **kw)}, 1, 8) || '01'"
 
 
-def _upsert(connection: sa.Connection) -> postgresql.Insert | sqlite.Insert:
-    # Both databases spell it INSERT ... ON CONFLICT DO UPDATE, but SQLAlchemy has no neutral one.
-    if connection.dialect.name == "postgresql":
-        return postgresql.insert(ActivityTotal)
-    return sqlite.insert(ActivityTotal)
+def _upsert(connection: sa.Connection) -> database.Upsert:
+    return database.upsert(ActivityTotal, connection.dialect.name)
 
 
-def _add_to_totals(connection: sa.Connection, insert: postgresql.Insert | sqlite.Insert) -> None:
+def _add_to_totals(connection: sa.Connection, insert: database.Upsert) -> None:
     # An increment, not a recount: two transactions adding to the same month serialise on the
     # row and neither loses the other's amount.
     connection.execute(
