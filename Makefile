@@ -42,6 +42,7 @@ test-postgres: install translations
 	INTAKE_DATABASE_URL=$(POSTGRES_URL) $(BIN)/pytest -n 2 --dist loadgroup -q
 
 bench: install translations
+	bin/system-deps --bench
 	$(BIN)/python bench/submit.py
 
 clean:
