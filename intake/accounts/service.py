@@ -225,15 +225,19 @@ def change_password(
     new_password: str,
     private_key: bytes,
     *,
+    keep_session_id: int,
+    idle: timedelta,
     throttle_key: bytes,
     cost: keywrap.Cost,
-) -> None:
+) -> int:
     """Check the current password, set a new one and re-wrap the private key under it: access
-    is kept. Commits.
+    is kept. Every other session of the user ends; returns how many were signed in. Commits.
 
     The current password is what stops a hijacked session from taking over the account, so it
     is guarded like sign-in: the same per-address count and delays (LoginDelayed). After an
     admin reset, the current password is the one-time password the user signed in with.
+    Only the session that made the change (`keep_session_id`) stays: if the old password
+    leaked, a session opened with it must not outlive the change.
     """
     now = clock.now()
     key_hash = _unless_delayed(user.email, throttle_key=throttle_key, now=now)
@@ -255,14 +259,17 @@ def change_password(
     )
     user.must_change_password = False
     throttle.clear(key_hash)
+    ended = sessions.end_others(user.id, keep_session_id, idle=idle)
     audit.record(
         "password_changed",
         actor_id=user.id,
         actor=user.email,
         target_type="user",
         target_id=user.id,
+        other_sessions_ended=ended,
     )
     db.session.commit()
+    return ended
 
 
 def inbox_secret(user: User, private_key: bytes, inbox_id: int) -> custody.InboxSecret:

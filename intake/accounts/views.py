@@ -14,6 +14,7 @@ from flask import (
     url_for,
 )
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from flask_login import current_user
 from werkzeug.wrappers import Response
 
@@ -158,16 +159,19 @@ def enrol() -> str | Response:
 def change_password() -> str | Response:
     """Choose a new password (required after a reset), giving the current one first; the key
     is re-wrapped, access kept."""
-    if not current_user.is_authenticated:
+    active = guard.active_session()
+    if active is None or not current_user.is_authenticated:
         return redirect(url_for(".login"))
     form = ChangePasswordForm()
     if form.validate_on_submit():
         try:
-            service.change_password(
+            ended = service.change_password(
                 current_user,
                 form.current_password.data,
                 form.password.data,
-                guard.private_key(),
+                active.private_key(),
+                keep_session_id=active.row.id,
+                idle=guard.timeouts().idle,
                 throttle_key=guard.throttle_key(),
                 cost=guard.argon2_cost(),
             )
@@ -182,9 +186,20 @@ def change_password() -> str | Response:
         except service.PasswordRejected as rejected:
             form.password.errors = list(rejected.problems)
         else:
-            flash(_("Lösenordet är bytt."), "info")
+            flash(_password_changed(ended), "info")
             return redirect(url_for("staff.dashboard"))
     return render_template("staff/change_password.html", form=form)
+
+
+def _password_changed(ended: int) -> str:
+    """The notice after a password change, naming the sessions it signed out."""
+    changed: str = _("Lösenordet är bytt.")
+    if not ended:
+        return changed
+    signed_out: str = ngettext(
+        "Du är utloggad på %(num)d annan enhet.", "Du är utloggad på %(num)d andra enheter.", ended
+    )
+    return f"{changed} {signed_out}"
 
 
 @bp.post("/logga-ut")

@@ -1,5 +1,6 @@
 """Changing one's password asks for the current one (after a reset: the one-time password),
-guarded by the sign-in delays, audited, and never echoing a password back."""
+guarded by the sign-in delays, audited, never echoing a password back, and signing the user
+out of every other browser."""
 
 from __future__ import annotations
 
@@ -19,7 +20,17 @@ from intake.crypto import passwords
 from intake.extensions import db
 
 from ..staff_helpers import PASSWORD, Installation
-from .back_office import Clock, client_with, cookie, errors, freeze, stockholm, text
+from .back_office import (
+    Clock,
+    client_with,
+    cookie,
+    errors,
+    freeze,
+    staff_sessions,
+    stockholm,
+    submit,
+    text,
+)
 
 EMAIL, CHEF = "vera.lindqvist@alvsbyn.invalid", "chef@alvsbyn.invalid"
 LOGIN, SECOND = "/personal/logga-in", "/personal/tvastegsverifiering"
@@ -291,3 +302,157 @@ def test_an_expired_form_never_echoes_the_current_password(make_app) -> None:  #
     # Then the "page has expired" answer does not carry the current password back
     assert response.status_code == 400
     assert "mitt-nuvarande-KANARIE" not in text(response)
+
+
+# --- A change signs the user out everywhere else ---------------------------------------------
+
+COLLEAGUE = "bo.nilsson@alvsbyn.invalid"
+CHANGED = "Lösenordet är bytt."
+
+
+def signed_in(installation: Installation, frozen: Clock, email: str = EMAIL) -> FlaskClient:
+    """A new browser signed in (password and TOTP); the clock moves on to a fresh TOTP code."""
+    frozen.advance(seconds=30)  # a TOTP code is good once
+    client = installation.app.test_client()
+    installation.login(client, email)
+    assert client.get("/personal/").status_code == 200
+    return client
+
+
+def notices(html: str) -> list[str]:
+    """The flashed notices on a page."""
+    return re.findall(r'class="notice notice-info"[^>]*><p>(.*?)</p>', html, re.S)
+
+
+def sent_to_sign_in(client: FlaskClient, path: str = "/personal/inkorg") -> bool:
+    """Whether a staff page sends the client to the sign-in page."""
+    response = client.get(path)
+    return response.status_code == 302 and response.location.startswith(LOGIN)
+
+
+def changes_recorded(app: Flask) -> list[dict[str, object]]:
+    """The details of every password_changed entry in the audit trail."""
+    with app.app_context():
+        return [
+            dict(details)
+            for details in db.session.scalars(
+                sa.select(audit.AuditEvent.details)
+                .where(audit.AuditEvent.action == "password_changed")
+                .order_by(audit.AuditEvent.seq)
+            )
+        ]
+
+
+def test_a_change_signs_out_the_other_sessions_and_keeps_this_one(
+    vera: Installation, frozen: Clock
+) -> None:
+    app = vera.app
+    report_id = submit(app, subject_type="vuxen", what_happened="Vuxens KANARIE-text.")
+    # Given Vera signed in in two browsers; the second may be an attacker with her old password
+    mine, other = signed_in(vera, frozen), signed_in(vera, frozen)
+    others_cookie = cookie(other)
+    # When she changes her password in the first
+    assert change(mine, PASSWORD).location == "/personal/"
+    # Then the first says so, and that one other browser was signed out
+    assert notices(text(mine.get("/personal/"))) == [
+        "Lösenordet är bytt. Du är utloggad på 1 annan enhet."
+    ]
+    # And the other browser's next staff page is the sign-in page, its cookie replayed too
+    assert sent_to_sign_in(other)
+    assert sent_to_sign_in(client_with(app, others_cookie), f"/personal/anmalan/{report_id}")
+    # And the first browser stays signed in, its unlocked key still opening the inbox's reports
+    assert mine.get("/personal/inkorg").status_code == 200
+    page = mine.get(f"/personal/anmalan/{report_id}")
+    assert page.status_code == 200 and "Vuxens KANARIE-text." in text(page)
+    # And the other browser can sign in again, with the new password only
+    frozen.advance(seconds=30)
+    assert other.post(LOGIN, data={"email": EMAIL, "password": PASSWORD}).status_code == 200
+    vera.login(other, EMAIL, password=NEW_PASSWORD)
+    assert other.get("/personal/inkorg").status_code == 200
+
+
+@pytest.mark.parametrize(
+    ("others", "notice"),
+    [
+        (0, CHANGED),
+        (1, "Lösenordet är bytt. Du är utloggad på 1 annan enhet."),
+        (2, "Lösenordet är bytt. Du är utloggad på 2 andra enheter."),
+        (3, "Lösenordet är bytt. Du är utloggad på 3 andra enheter."),
+    ],
+)
+def test_the_notice_and_the_audit_trail_count_the_sessions_ended(
+    vera: Installation, frozen: Clock, others: int, notice: str
+) -> None:
+    app = vera.app
+    # Given Vera signed in here and in some other browsers
+    mine = signed_in(vera, frozen)
+    elsewhere = [signed_in(vera, frozen) for _ in range(others)]
+    # When she changes her password here
+    change(mine, PASSWORD)
+    # Then the notice counts the browsers signed out, in proper Swedish singular and plural
+    assert notices(text(mine.get("/personal/"))) == [notice]
+    assert all(sent_to_sign_in(client) for client in elsewhere)
+    # And the audit entry records how many, and nothing more about them
+    assert changes_recorded(app) == [{"other_sessions_ended": others}]
+    with app.app_context():
+        assert audit.verify().ok
+    assert staff_sessions(app) == 1
+
+
+@pytest.mark.parametrize(
+    ("current", "new", "confirm"),
+    [
+        ("fel lösenord helt och hållet", NEW_PASSWORD, None),  # wrong current password
+        (PASSWORD, "kort", None),  # the new password breaks the rules
+        (PASSWORD, NEW_PASSWORD, "något annat"),  # the form stops it
+        ("", NEW_PASSWORD, None),
+    ],
+)
+def test_a_failed_change_ends_no_session(
+    vera: Installation, frozen: Clock, current: str, new: str, confirm: str | None
+) -> None:
+    # Given Vera signed in in two browsers
+    mine, other = signed_in(vera, frozen), signed_in(vera, frozen)
+    # When a change from the first fails
+    assert change(mine, current, new, confirm).status_code == 200
+    # Then both browsers stay signed in, and nothing claims a change
+    assert mine.get("/personal/inkorg").status_code == 200
+    assert other.get("/personal/inkorg").status_code == 200
+    assert staff_sessions(vera.app) == 2
+    assert changes_recorded(vera.app) == []
+    assert password_works(vera.app, EMAIL, PASSWORD)
+
+
+def test_a_colleagues_session_is_left_alone(vera: Installation, frozen: Clock) -> None:
+    # Given Vera and a colleague signed in
+    vera.add_user(COLLEAGUE, "caseworker", inboxes=("Vuxna",))
+    mine, colleague = signed_in(vera, frozen), signed_in(vera, frozen, COLLEAGUE)
+    # When Vera changes her password
+    change(mine, PASSWORD)
+    # Then only her own other sessions count, and she has none: the colleague stays signed in
+    assert notices(text(mine.get("/personal/"))) == [CHANGED]
+    assert colleague.get("/personal/inkorg").status_code == 200
+    assert changes_recorded(vera.app) == [{"other_sessions_ended": 0}]
+
+
+def test_a_timed_out_session_goes_but_is_not_counted(vera: Installation, frozen: Clock) -> None:
+    app = vera.app
+    idle = app.config["STAFF_IDLE_MINUTES"]
+    # Given a browser left idle past the timeout (its row not yet purged), a live one, and this
+    forgotten = signed_in(vera, frozen)
+    forgotten_cookie = cookie(forgotten)
+    mine, other = signed_in(vera, frozen), signed_in(vera, frozen)
+    frozen.advance(minutes=idle - 5)
+    assert mine.get("/personal/").status_code == 200
+    assert other.get("/personal/").status_code == 200
+    frozen.advance(minutes=10)
+    assert staff_sessions(app) == 3
+    # When Vera changes her password here
+    change(mine, PASSWORD)
+    # Then only the live browser is counted as signed out, and every other row is gone
+    assert notices(text(mine.get("/personal/"))) == [
+        "Lösenordet är bytt. Du är utloggad på 1 annan enhet."
+    ]
+    assert changes_recorded(app) == [{"other_sessions_ended": 1}]
+    assert staff_sessions(app) == 1
+    assert sent_to_sign_in(other) and sent_to_sign_in(client_with(app, forgotten_cookie))
