@@ -2,6 +2,10 @@
 
 Idempotent: what exists is left alone, and a secret (recovery code, one-time password) is
 printed only when the thing it belongs to is created.
+
+Setup cannot know the municipality's real addresses, so the default inboxes notify
+`.invalid` stand-ins (RFC 2606: such mail never arrives) until an admin replaces them;
+`placeholders` lists what is still left, for the admin pages to warn about.
 """
 
 from __future__ import annotations
@@ -13,7 +17,8 @@ import sqlalchemy as sa
 from flask import current_app
 
 from intake import clock
-from intake.accounts.models import User
+from intake.accounts.models import ADMIN, User
+from intake.config import DEFAULTS
 from intake.crypto import custody, keywrap, passwords, sealing
 from intake.extensions import db
 from intake.followup import seed
@@ -31,7 +36,8 @@ DEFAULT_RULES = (
     ("Vuxna till Vuxna", c.ADULT, "vuxna"),
     ("Äldre till Vuxna", c.ELDERLY, "vuxna"),
 )
-FIRST_ADMIN = "admin@alvsbyn.invalid"
+# The first admin's address unless FIRST_ADMIN_EMAIL (INTAKE_FIRST_ADMIN_EMAIL) says otherwise.
+FIRST_ADMIN: str = DEFAULTS["FIRST_ADMIN_EMAIL"]
 
 
 @dataclass
@@ -40,7 +46,37 @@ class SetupResult:
 
     recovery_codes: dict[str, str] = field(default_factory=dict)
     admin_password: str | None = None
+    admin_email: str | None = None
     created: list[str] = field(default_factory=list)
+
+
+@dataclass
+class Placeholders:
+    """Stand-in addresses still in use: inboxes that notify nobody, admins who get no mail."""
+
+    inboxes: list[Inbox]
+    admins: list[User]
+
+    def __bool__(self) -> bool:
+        return bool(self.inboxes or self.admins)
+
+
+def is_placeholder(email: str | None) -> bool:
+    """Whether an address is missing or under the reserved `.invalid` domain (never delivered)."""
+    domain = (email or "").strip().rpartition("@")[2].lower().rstrip(".")
+    return not domain or domain == "invalid" or domain.endswith(".invalid")
+
+
+def placeholders() -> Placeholders:
+    """The inboxes and active admins whose address is still a placeholder, by name."""
+    inboxes = db.session.scalars(sa.select(Inbox).order_by(Inbox.name))
+    admins = db.session.scalars(
+        sa.select(User).where(User.role == ADMIN, User.active.is_(True)).order_by(User.name)
+    )
+    return Placeholders(
+        inboxes=[i for i in inboxes if is_placeholder(i.notification_email)],
+        admins=[u for u in admins if is_placeholder(u.email)],
+    )
 
 
 def argon2_cost() -> keywrap.Cost:
@@ -141,9 +177,11 @@ def _ensure_admin(result: SetupResult) -> None:
     if db.session.scalar(sa.select(User.id).where(User.role == "admin").limit(1)):
         return
     password = passwords.one_time_password()
-    create_user(FIRST_ADMIN, "Administratör", "admin", password)
-    result.admin_password = password
-    result.created.append(f"admin {FIRST_ADMIN}")
+    # An empty setting counts as unset, as for INTAKE_* variables.
+    email = current_app.config.get("FIRST_ADMIN_EMAIL") or FIRST_ADMIN
+    admin = create_user(email, "Administratör", ADMIN, password)
+    result.admin_password, result.admin_email = password, admin.email
+    result.created.append(f"admin {admin.email}")
 
 
 def run_setup(

@@ -60,12 +60,17 @@ DEFAULTS: dict[str, Any] = {
     "SOCIALJOUR_PHONE": "0920-29 30 00",
     "SOCIALJOUR_HOURS": "kvällar, nätter och helger",
     "DPO_CONTACT": "dataskyddsombud@alvsbyn.se",
+    # The admin `flask --app intake setup` creates; `.invalid` until set (intake.bootstrap).
+    "FIRST_ADMIN_EMAIL": "admin@alvsbyn.invalid",
     "OFFICE_OPENS": "08:00",
     "OFFICE_CLOSES": "16:30",
     "STAFF_IDLE_MINUTES": 30,
     "STAFF_ABSOLUTE_HOURS": 10,
     "OUTBOX_MAX_ATTEMPTS": 12,
     "OUTBOX_POLL_SECONDS": 2.0,
+    # How often the worker runs its housekeeping (intake.jobs): reminders, clean-up, the daily
+    # claims. Mail keeps its own, shorter poll.
+    "JOBS_INTERVAL_SECONDS": 60,
     "TESTING": False,
     # None = follow BASE_URL (https: means Secure). Flask's own default is False, so a
     # setdefault after layering would never fire.
@@ -88,9 +93,11 @@ ENVIRONMENT: dict[str, str] = {
     "RATELIMIT_STEP": "RATELIMIT_STEP",
     "BASE_URL": "BASE_URL",
     "SESSION_COOKIE_SECURE": "SESSION_COOKIE_SECURE",
+    "JOBS_INTERVAL_SECONDS": "JOBS_INTERVAL_SECONDS",
+    "FIRST_ADMIN_EMAIL": "FIRST_ADMIN_EMAIL",
 }
 
-_INTEGERS = {"MAIL_PORT"}
+_INTEGERS = {"MAIL_PORT", "JOBS_INTERVAL_SECONDS"}
 _BOOLEANS = {"MAIL_USE_TLS", "SESSION_COOKIE_SECURE"}
 
 

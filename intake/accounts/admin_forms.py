@@ -2,13 +2,42 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import EmailField, IntegerField, SelectField, StringField
+from wtforms import EmailField, Field, Form, IntegerField, SelectField, StringField
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import Email, InputRequired, Length, NumberRange, Optional
+from wtforms.validators import Email, InputRequired, Length, NumberRange, Optional, StopValidation
 
+from intake import bootstrap
+from intake.accounts import forms
 from intake.reports import choices as c
+
+
+class SavedPlaceholder:
+    """Lets a placeholder address that is already saved stay, skipping the e-mail check.
+
+    Setup's `.invalid` addresses fail that check, and an admin changing an inbox's name or a
+    user's role should not first have to find the real address. A placeholder typed anew
+    still meets the check and its error.
+    """
+
+    def __call__(self, form: Form, field: Field) -> None:
+        typed = (field.data or "").strip().lower()
+        saved = (field.object_data or "").strip().lower()
+        if typed and typed == saved and bootstrap.is_placeholder(typed):
+            raise StopValidation()
+
+
+class UserForm(forms.UserForm):
+    """Create or edit a staff user; an unchanged placeholder address may stay."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # Added here, not by redeclaring the field: that would move it last in the form,
+        # and with it its errors in the error summary.
+        self.email.validators = [SavedPlaceholder(), *self.email.validators]
 
 
 class InboxForm(FlaskForm):
@@ -21,6 +50,7 @@ class InboxForm(FlaskForm):
         _l("Aviseringsadress"),
         validators=[
             Optional(),
+            SavedPlaceholder(),
             Email(_l("Skriv e-postadressen som namn@exempel.se."), check_deliverability=False),
             Length(max=254),
         ],

@@ -10,8 +10,8 @@ from werkzeug.wrappers import Response
 
 from intake import audit, bootstrap
 from intake.accounts import guard, service
-from intake.accounts.admin_forms import GrantForm, InboxForm, RuleForm
-from intake.accounts.forms import ROLE_LABELS, EmptyForm, UserForm
+from intake.accounts.admin_forms import GrantForm, InboxForm, RuleForm, UserForm
+from intake.accounts.forms import ROLE_LABELS, EmptyForm
 from intake.accounts.models import ADMIN, Membership, User
 from intake.crypto import CryptoError, custody
 from intake.extensions import db
@@ -59,7 +59,11 @@ def users() -> str:
     """All staff users."""
     everyone = db.session.scalars(sa.select(User).order_by(User.name)).all()
     return render_template(
-        "admin/users.html", users=everyone, role_labels=ROLE_LABELS, form=EmptyForm()
+        "admin/users.html",
+        users=everyone,
+        role_labels=ROLE_LABELS,
+        form=EmptyForm(),
+        placeholders=bootstrap.placeholders(),
     )
 
 
@@ -148,7 +152,12 @@ def inboxes() -> str:
         ).all()
         for inbox in rows
     }
-    return render_template("admin/inboxes.html", inboxes=rows, members=members)
+    return render_template(
+        "admin/inboxes.html",
+        inboxes=rows,
+        members=members,
+        placeholders=bootstrap.placeholders(),
+    )
 
 
 @bp.route("/inkorgar/<int:inbox_id>", methods=["GET", "POST"])
@@ -198,6 +207,7 @@ def _render_inbox(inbox: Inbox, form: InboxForm, grant: GrantForm) -> str:
         members=members,
         is_member=is_member,
         empty=EmptyForm(),
+        placeholders=bootstrap.placeholders(),
     )
 
 
