@@ -3,18 +3,21 @@
 from __future__ import annotations
 
 import click
-from flask import Flask
+from flask import Flask, current_app
 from flask.cli import AppGroup
 from flask_migrate import upgrade
 
 from intake import appkeys, audit, bootstrap, clock, demo, jobs, outbox
+from intake.dialogues import erasure
 from intake.extensions import db
 from intake.reports import drafts, retention
 
 outbox_cli = AppGroup("outbox", help="Deliver queued e-mail.")
 drafts_cli = AppGroup("drafts", help="Drafts of reports in progress.")
 audit_cli = AppGroup("audit", help="The hash-chained audit trail.")
-retention_cli = AppGroup("retention", help="Retention (gallring) of report content.")
+retention_cli = AppGroup(
+    "retention", help="Retention (gallring) of report content and dialogue personal data."
+)
 jobs_cli = AppGroup("jobs", help="Scheduled work.")
 keys_cli = AppGroup("keys", help="The application keys for protected data.")
 
@@ -29,7 +32,7 @@ def setup_command(with_demo: bool) -> None:
         click.echo(f"Återställningskod för inkorgen {name} (visas en gång, skriv ut och lås in):")
         click.echo(f"    {code}")
     if result.admin_password:
-        click.echo(f"Första administratör: {bootstrap.FIRST_ADMIN}")
+        click.echo(f"Första administratör: {result.admin_email}")
         click.echo(f"    engångslösenord: {result.admin_password}")
     if with_demo:
         click.echo(f"Demoinnehåll: {demo.add_demo_content()} anmälningar.")
@@ -79,9 +82,49 @@ def retention_purge(dry_run: bool) -> None:
     db.session.rollback()
 
 
+def _dialogue_line(item: erasure.Due) -> str:
+    """A dialogue as an erasure lists it: never who, only which dialogue and when."""
+    cancelled = "  inställd" if item.cancelled else ""
+    return (
+        f"  dialog {item.dialogue_id}  {item.title}  {clock.local_date(item.starts_at)}"
+        f"{cancelled}  gallringsdag {clock.local_date(item.erase_from)}"
+    )
+
+
+@retention_cli.command("dialogues")
+@click.option("--dry-run", is_flag=True, help="Show what would be erased; change nothing.")
+def retention_dialogues(dry_run: bool) -> None:
+    """Erase registrants' details and askers' contact details N days after each dialogue
+    (what the worker's daily retention round does)."""
+    now, days = clock.now(), current_app.config["DIALOGUE_ERASE_DAYS"]
+    if dry_run:
+        registrants = erasure.registrants_due(now=now, after_days=days)
+        contacts = erasure.contacts_due(now=now, after_days=days)
+    else:
+        registrants = erasure.erase_registrants(now=now, after_days=days)
+        contacts = erasure.erase_contacts(now=now, after_days=days)
+    verb = "skulle gallras" if dry_run else "gallrade"
+    click.echo(f"Gallring av personuppgifter {days} dagar efter dialogen.")
+    click.echo("Anmälda (namn, e-post, telefon, behov):")
+    for item in registrants:
+        click.echo(f"{_dialogue_line(item)}  {item.count} anmälningar")
+    click.echo(f"Anmälningar till {len(registrants)} dialoger {verb}.")
+    click.echo("Frågeställare (namn och e-post):")
+    for item in contacts:
+        waiting = f", {item.waiting} väntar" if item.waiting else ""
+        click.echo(f"{_dialogue_line(item)}  {item.count} frågor{waiting}")
+    click.echo(f"Kontaktuppgifter i {sum(item.count for item in contacts)} frågor {verb}.")
+    if waiting_total := sum(item.waiting for item in contacts):
+        click.echo(
+            f"{waiting_total} frågor väntar: de är förseglade i ett stycke tills en medlem "
+            "i Medborgardialog öppnar en frågesida."
+        )
+    db.session.rollback()
+
+
 @jobs_cli.command("run")
 def jobs_run() -> None:
-    """Run the scheduled jobs once (what the worker does every round)."""
+    """Run the scheduled jobs once (what the worker does every JOBS_INTERVAL_SECONDS)."""
     jobs.run_due()
     click.echo("Klart.")
 

@@ -1,5 +1,6 @@
-"""Scheduled work the worker runs on every round. Each job is idempotent; the daily ones
-remember the last day they ran, so a restart or a second worker does not repeat them."""
+"""Scheduled work the worker runs every JOBS_INTERVAL_SECONDS. Each job is idempotent; the
+daily ones remember the last day they ran, so a restart or a second worker does not repeat
+them."""
 
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 from intake import appkeys, clock, outbox
 from intake.accounts import sessions, throttle
 from intake.accounts.models import ADMIN, ORGANISER, User
-from intake.dialogues import questions
+from intake.dialogues import erasure, questions
 from intake.dialogues import service as dialogues
 from intake.extensions import db
 from intake.reports import drafts, retention
@@ -150,18 +151,18 @@ def run_due() -> None:
         if gone:
             log.info("retention: purged %s reports", len(gone))
         erase_days = current_app.config["DIALOGUE_ERASE_DAYS"]
-        erased = dialogues.erase_personal_data(now=now, after_days=erase_days)
+        erased = erasure.erase_registrants(now=now, after_days=erase_days)
         if erased:
-            log.info("erased registrants of %s dialogues", erased)
+            log.info("erased registrants of %s dialogues", len(erased))
         # Askers' names and e-mails go on the registrations' schedule; the questions stay.
-        contacts = questions.erase_contacts(now=now, after_days=erase_days)
-        if contacts.erased:
-            log.info("erased the askers' contact details of %s questions", contacts.erased)
-        if contacts.waiting:
+        contacts = erasure.erase_contacts(now=now, after_days=erase_days)
+        if count := sum(item.count for item in contacts):
+            log.info("erased the askers' contact details of %s questions", count)
+        if waiting := sum(item.waiting for item in contacts):
             log.warning(
                 "%s questions are due for erasure of the asker's contact details but are still "
                 "sealed in one piece: a member of Medborgardialog must open a questions page once",
-                contacts.waiting,
+                waiting,
             )
     if (
         clock.is_working_day(today)

@@ -214,11 +214,19 @@ class _Stop:
         self.requested = True
 
 
-def work(*, once: bool = False, poll_seconds: float | None = None) -> int:
-    """Run the worker: deliver mail and the scheduled jobs; `once` drains and returns."""
+def work(
+    *,
+    once: bool = False,
+    poll_seconds: float | None = None,
+    monotonic: Callable[[], float] = time.monotonic,
+    sleep: Callable[[float], None] = time.sleep,
+) -> int:
+    """Run the worker: deliver mail every poll and the scheduled jobs at start, then every
+    JOBS_INTERVAL_SECONDS; `once` runs both once, drains and returns."""
     from intake import jobs  # jobs import the domains, which import the outbox
 
     delay = poll_seconds or float(current_app.config["OUTBOX_POLL_SECONDS"])
+    interval = float(current_app.config["JOBS_INTERVAL_SECONDS"])
     total = 0
     if once:
         jobs.run_due()
@@ -227,12 +235,17 @@ def work(*, once: bool = False, poll_seconds: float | None = None) -> int:
         return total
     stop = _Stop()
     previous = (signal.signal(signal.SIGTERM, stop), signal.signal(signal.SIGINT, stop))
+    # The interval runs on the monotonic clock: a wall-clock jump (NTP, summer time) must
+    # neither stall the housekeeping nor run it in a burst.
+    jobs_ran_at: float | None = None
     try:
         while not stop.requested:
-            jobs.run_due()
+            if jobs_ran_at is None or monotonic() - jobs_ran_at >= interval:
+                jobs_ran_at = monotonic()
+                jobs.run_due()
             while (sent := deliver_due()) > 0:
                 total += sent
-            time.sleep(delay)
+            sleep(delay)
     finally:
         signal.signal(signal.SIGTERM, previous[0])
         signal.signal(signal.SIGINT, previous[1])

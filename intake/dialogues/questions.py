@@ -3,19 +3,18 @@ an organiser files afterwards (only held=True counts toward the promise).
 
 A question's text and its asker's name and e-mail are sealed apart. The contact details are
 only there so that the organisers can answer, so they are erased on the registrations'
-schedule (DIALOGUE_ERASE_DAYS after the dialogue); the text, its theme and any published
-question and answer stay. The service cannot open sealed data, so questions sent before the
-split (migration 0008) are sealed again in two parts the first time a member of the inbox
-opens the questions page (`reseal_whole`); until then their erasure waits, and says so.
+schedule (DIALOGUE_ERASE_DAYS after the dialogue, `intake.dialogues.erasure`); the text, its
+theme and any published question and answer stay. The service cannot open sealed data, so
+questions sent before the split (migration 0008) are sealed again in two parts the first time
+a member of the inbox opens the questions page (`reseal_whole`); until then their erasure
+waits, and says so.
 """
 
 from __future__ import annotations
 
 import json
 import uuid
-from collections import Counter
-from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 
 import sqlalchemy as sa
 
@@ -129,53 +128,6 @@ def reseal_whole(private_key: bytes, *, by_id: int, by: str) -> int:
             questions=len(whole),
         )
     return len(whole)
-
-
-@dataclass(frozen=True)
-class ContactErasure:
-    """What one erasure round did."""
-
-    erased: int  # questions whose asker's name and e-mail are gone
-    waiting: int  # due, but still sealed in one piece until a member opens them once
-
-
-def contacts_due(*, now: datetime, after_days: int) -> list[Question]:
-    """Questions whose dialogue ended more than N days ago and that still keep the asker's
-    contact details (what an erasure round would erase, or wait for)."""
-    cutoff = now - timedelta(days=after_days)
-    return list(
-        db.session.scalars(
-            sa.select(Question)
-            .join(Dialogue, Dialogue.id == Question.dialogue_id)
-            .where(Dialogue.ends_at < cutoff, Question.contact_erased_at.is_(None))
-            .order_by(Question.dialogue_id, Question.received_at, Question.id)
-        )
-    )
-
-
-def erase_contacts(*, now: datetime, after_days: int) -> ContactErasure:
-    """Erase askers' names and e-mails N days after the dialogue; the text, theme and any
-    published question and answer stay. One audit row per dialogue. Commits."""
-    erased: Counter[int] = Counter()
-    waiting = 0
-    for question in contacts_due(now=now, after_days=after_days):
-        if sealed_whole(question):
-            waiting += 1  # the text would go with it: wait for reseal_whole
-            continue
-        question.sealed_contact = None
-        question.contact_erased_at = now
-        erased[question.dialogue_id] += 1
-    for dialogue_id, count in sorted(erased.items()):
-        audit.record(
-            "question_contacts_erased",
-            actor_id=None,
-            actor="gallring",
-            target_type="dialogue",
-            target_id=dialogue_id,
-            questions=count,
-        )
-    db.session.commit()
-    return ContactErasure(erased=sum(erased.values()), waiting=waiting)
 
 
 def record_held(

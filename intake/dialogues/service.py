@@ -1,5 +1,6 @@
 """Dialogue operations: sign-up with capacity and a waiting list, cancellation with promotion
-in the same transaction, questions, held reports, reminders and erasure.
+in the same transaction, rescheduling and reminders. Questions and held reports are in
+`questions`, erasure after the dialogue in `erasure`.
 
 Seat counting is serialised per dialogue by first bumping the dialogue's `seat_version`: the
 UPDATE takes the row lock on PostgreSQL and the write lock on SQLite before anything is
@@ -411,31 +412,3 @@ def send_reminders(*, now: datetime, keys: Mapping[int, bytes], links: MailLinks
                 sent += 1
     db.session.commit()
     return sent
-
-
-def erase_personal_data(*, now: datetime, after_days: int) -> int:
-    """Erase registrants' details N days after a dialogue; counts stay. Commits."""
-    cutoff = now - timedelta(days=after_days)
-    ended = list(
-        db.session.scalars(
-            sa.select(Dialogue).where(
-                Dialogue.ends_at < cutoff, Dialogue.personal_data_erased_at.is_(None)
-            )
-        )
-    )
-    for dialogue in ended:
-        db.session.execute(
-            sa.update(Registration)
-            .where(Registration.dialogue_id == dialogue.id)
-            .values(protected=None, email_tag=None)
-        )
-        dialogue.personal_data_erased_at = now
-        audit.record(
-            "registrations_erased",
-            actor_id=None,
-            actor="gallring",
-            target_type="dialogue",
-            target_id=dialogue.id,
-        )
-    db.session.commit()
-    return len(ended)

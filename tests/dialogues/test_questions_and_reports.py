@@ -16,7 +16,7 @@ from flask.testing import FlaskClient
 from intake import bootstrap, clock, jobs
 from intake.audit import AuditEvent
 from intake.crypto import sealing
-from intake.dialogues import questions
+from intake.dialogues import erasure, questions
 from intake.dialogues.models import CANCELLED, Question
 from intake.extensions import db
 
@@ -360,9 +360,11 @@ def test_question_contacts_wait_the_configured_days(
     ask(resident, dialogue_id, "Blir det fler poliser?", name="Kalle", email="kalle@example.com")
     frozen.set(starts + timedelta(hours=2) + timedelta(days=days, hours=-1))
     with site.app.app_context():
-        result = questions.erase_contacts(now=clock.now(), after_days=30)
-        assert len(questions.contacts_due(now=clock.now(), after_days=30)) == 0
-    assert result == questions.ContactErasure(erased=erased, waiting=0)
+        result = erasure.erase_contacts(now=clock.now(), after_days=30)
+        assert erasure.contacts_due(now=clock.now(), after_days=30) == []
+    assert [(item.dialogue_id, item.count, item.waiting) for item in result] == (
+        [(dialogue_id, 1, 0)] if erased else []
+    )
     kept = {"name": "Kalle", "email": "kalle@example.com"}
     assert opened(site, dialogue_id) == [
         {"text": "Blir det fler poliser?", **({"name": "", "email": ""} if erased else kept)}
@@ -399,8 +401,8 @@ def test_a_question_sealed_whole_is_split_when_a_member_opens_it_then_erased(
     whole = {"text": "Varför är det mörkt?", "name": "Kalle", "email": "kalle@example.com"}
     # When the erasure runs, it cannot take the contact without the text: it waits, and says so
     with site.app.app_context():
-        result = questions.erase_contacts(now=clock.now(), after_days=30)
-    assert result == questions.ContactErasure(erased=0, waiting=1)
+        result = erasure.erase_contacts(now=clock.now(), after_days=30)
+    assert [(item.dialogue_id, item.count, item.waiting) for item in result] == [(ended, 0, 1)]
     assert opened(site, ended) == [whole]
     # And an organiser outside the inbox, who cannot open it, changes nothing
     outsider.get(f"/personal/dialoger/{ended}/fragor")
@@ -420,8 +422,8 @@ def test_a_question_sealed_whole_is_split_when_a_member_opens_it_then_erased(
     ]
     # And the next erasure takes the contact details and keeps the text
     with site.app.app_context():
-        result = questions.erase_contacts(now=clock.now(), after_days=30)
-    assert result == questions.ContactErasure(erased=1, waiting=0)
+        result = erasure.erase_contacts(now=clock.now(), after_days=30)
+    assert [(item.dialogue_id, item.count, item.waiting) for item in result] == [(ended, 1, 0)]
     assert opened(site, ended) == [{"text": "Varför är det mörkt?", "name": "", "email": ""}]
     assert_absent(["Kalle", "kalle@example.com"], {"sealed, opened": everything_sealed(site)})
 
