@@ -7,7 +7,7 @@ from flask import Flask, current_app
 from flask.cli import AppGroup
 from flask_migrate import upgrade
 
-from intake import appkeys, audit, bootstrap, clock, demo, jobs, outbox
+from intake import appkeys, audit, audit_anchors, bootstrap, clock, demo, jobs, outbox
 from intake.dialogues import erasure
 from intake.extensions import db
 from intake.reports import drafts, retention
@@ -57,13 +57,28 @@ def drafts_purge() -> None:
 
 @audit_cli.command("verify")
 def audit_verify() -> None:
-    """Check the chain; exit 1 if any row was altered, removed or reordered."""
-    verdict = audit.verify()
+    """Check the chain and its anchors; exit 1 if any row was altered, removed or reordered,
+    or the trail is shorter than an anchor says it was."""
+    verdict = audit_anchors.verify()
     if verdict.ok:
-        click.echo(f"Granskningsloggen är hel: {verdict.checked} rader kontrollerade.")
+        click.echo(
+            f"Granskningsloggen är hel: {verdict.checked} rader kontrollerade, "
+            f"{verdict.anchors} ankare stämmer."
+        )
         return
     click.echo(f"Granskningsloggen är BRUTEN: {verdict.problem}", err=True)
     raise SystemExit(1)
+
+
+@audit_cli.command("anchor")
+def audit_anchor() -> None:
+    """Append the trail's head to the anchor file outside the database (the worker does so
+    daily)."""
+    anchor = audit_anchors.write()
+    if anchor is None:
+        click.echo("Inget nytt att förankra.")
+        return
+    click.echo(f"Förankrat: rad {anchor.seq} i {audit_anchors.path()}.")
 
 
 @retention_cli.command("purge")

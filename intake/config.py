@@ -71,6 +71,9 @@ DEFAULTS: dict[str, Any] = {
     # How often the worker runs its housekeeping (intake.jobs): reminders, clean-up, the daily
     # claims. Mail keeps its own, shorter poll.
     "JOBS_INTERVAL_SECONDS": 60,
+    # Where the worker appends a daily anchor of the audit trail (intake.audit_anchors); empty:
+    # `audit-anchors.jsonl` in the instance folder. Another volume or host gives more distance.
+    "AUDIT_ANCHOR_FILE": "",
     "TESTING": False,
     # None = follow BASE_URL (https: means Secure). Flask's own default is False, so a
     # setdefault after layering would never fire.
@@ -95,6 +98,7 @@ ENVIRONMENT: dict[str, str] = {
     "SESSION_COOKIE_SECURE": "SESSION_COOKIE_SECURE",
     "JOBS_INTERVAL_SECONDS": "JOBS_INTERVAL_SECONDS",
     "FIRST_ADMIN_EMAIL": "FIRST_ADMIN_EMAIL",
+    "AUDIT_ANCHOR_FILE": "AUDIT_ANCHOR_FILE",
 }
 
 _INTEGERS = {"MAIL_PORT", "JOBS_INTERVAL_SECONDS"}

@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from flask import current_app
 from sqlalchemy.orm import Mapped, mapped_column
 
-from intake import appkeys, clock, outbox
+from intake import appkeys, audit_anchors, clock, outbox
 from intake.accounts import sessions, throttle
 from intake.accounts.models import ADMIN, ORGANISER, User
 from intake.dialogues import erasure, questions
@@ -146,6 +146,10 @@ def run_due() -> None:
     today = local.date()
     if clock.is_working_day(today) and local.time() >= DIGEST_AFTER and _claim_day("digest", today):
         log.info("daily digest: %s inboxes told", daily_digest(now=now))
+    if _claim_day("audit_anchor", today):
+        anchor = audit_anchors.write()
+        if anchor is not None:
+            log.info("audit trail anchored at row %s", anchor.seq)
     if _claim_day("retention", today):
         gone = retention.purge(today=today)
         if gone:

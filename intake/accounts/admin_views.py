@@ -8,7 +8,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from werkzeug.wrappers import Response
 
-from intake import audit, bootstrap
+from intake import audit, audit_anchors, bootstrap
 from intake.accounts import guard, service
 from intake.accounts.admin_forms import GrantForm, InboxForm, RuleForm, UserForm
 from intake.accounts.forms import ROLE_LABELS, EmptyForm
@@ -337,7 +337,7 @@ def audit_log() -> str:
     actions = db.session.scalars(
         sa.select(audit.AuditEvent.action).distinct().order_by(audit.AuditEvent.action)
     ).all()
-    verdict = audit.verify()
+    verdict = audit_anchors.verify()
     return render_template(
         "admin/audit.html",
         events=events,
