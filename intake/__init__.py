@@ -6,11 +6,12 @@ from collections.abc import Mapping
 from typing import Any
 
 from flask import Flask
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 
 def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     """Build the app: config, extensions, models, blueprints, CLI, error handlers."""
-    from intake import cli, errors, web
+    from intake import cli, errors, ratelimit, web
     from intake import config as configuration
     from intake.extensions import babel, csrf, db, limiter, login, mail, migrate
 
@@ -22,6 +23,13 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
         static_folder="static",
     )
     configuration.load_config(app, config)
+    proxies = int(app.config["TRUSTED_PROXIES"])
+    if proxies > 0:
+        # The client address and scheme as the nearest `proxies` proxies saw them: rate limits
+        # key on the resident, not on the proxy. Without proxies the headers are ignored.
+        app.wsgi_app = ProxyFix(  # type: ignore[method-assign]
+            app.wsgi_app, x_for=proxies, x_proto=proxies
+        )
 
     db.init_app(app)
     migrate.init_app(app, db, directory=str(web.MIGRATIONS))
@@ -29,6 +37,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     csrf.init_app(app)
     babel.init_app(app, locale_selector=web.select_locale)
     login.init_app(app)
+    ratelimit.configure(app)
     limiter.init_app(app)
 
     from intake import models  # noqa: F401 - registers every table with the metadata

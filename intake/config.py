@@ -36,6 +36,15 @@ DEFAULTS: dict[str, Any] = {
     "RATELIMIT_LOGIN": "10 per minute",
     "RATELIMIT_FOLLOWUP": "10 per hour",
     "RATELIMIT_SIGNUP": "30 per hour",
+    # Codes typed at the second factor (TOTP or backup code), per client address.
+    "RATELIMIT_SECOND_FACTOR": "10 per minute",
+    # A rate-limit storage outage (Redis away) degrades to per-process limits, logged once per
+    # outage, instead of failing requests (intake.ratelimit.configure).
+    "RATELIMIT_IN_MEMORY_FALLBACK_ENABLED": True,
+    "RATELIMIT_SWALLOW_ERRORS": True,
+    # How many reverse proxies in front of the service set X-Forwarded-For/-Proto (werkzeug
+    # ProxyFix); 0 = none, and the headers are ignored (they could be forged).
+    "TRUSTED_PROXIES": 0,
     "DIALOGUE_ERASE_DAYS": 30,
     "BASE_URL": "http://127.0.0.1:5000",
     "MAX_CONTENT_LENGTH": 512 * 1024,
@@ -99,9 +108,10 @@ ENVIRONMENT: dict[str, str] = {
     "JOBS_INTERVAL_SECONDS": "JOBS_INTERVAL_SECONDS",
     "FIRST_ADMIN_EMAIL": "FIRST_ADMIN_EMAIL",
     "AUDIT_ANCHOR_FILE": "AUDIT_ANCHOR_FILE",
+    "TRUSTED_PROXIES": "TRUSTED_PROXIES",
 }
 
-_INTEGERS = {"MAIL_PORT", "JOBS_INTERVAL_SECONDS"}
+_INTEGERS = {"MAIL_PORT", "JOBS_INTERVAL_SECONDS", "TRUSTED_PROXIES"}
 _BOOLEANS = {"MAIL_USE_TLS", "SESSION_COOKIE_SECURE"}
 
 

@@ -13,17 +13,48 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import logging
+import sys
 import threading
 import time
 from typing import Any
 
-from flask import current_app, request
+from flask import Flask, current_app, request
 from limits.storage import Storage
 
 from intake import clock
 
 SCHEME = "intake-memory"
 SWEEP_SECONDS = 60.0
+# An unreachable Redis must cost a request at most this long, never hang it.
+REDIS_TIMEOUT_SECONDS = 1.0
+LIBRARY_LOGGER = "flask-limiter"
+
+
+class _Shown(logging.StreamHandler):  # type: ignore[type-arg]
+    """Flask-Limiter's warnings (such as the one switch to its in-memory fallback per outage)
+    on stderr, where gunicorn's log has them; its own logger has only a NullHandler."""
+
+
+def configure(app: Flask) -> None:
+    """Before the limiter binds: a short Redis timeout, and its outage warnings shown.
+
+    The fallback itself is Flask-Limiter's (RATELIMIT_IN_MEMORY_FALLBACK_ENABLED): while the
+    storage is unreachable each process counts the same limits in its own memory, logs that
+    once, and goes back to the storage when it answers again. RATELIMIT_SWALLOW_ERRORS lets a
+    request through rather than fail it if even that goes wrong."""
+    uri = str(app.config.get("RATELIMIT_STORAGE_URI") or "")
+    if uri.startswith(("redis://", "rediss://", "redis+unix://")):
+        options = dict(app.config.get("RATELIMIT_STORAGE_OPTIONS") or {})
+        options.setdefault("socket_connect_timeout", REDIS_TIMEOUT_SECONDS)
+        options.setdefault("socket_timeout", REDIS_TIMEOUT_SECONDS)
+        app.config["RATELIMIT_STORAGE_OPTIONS"] = options
+    library = logging.getLogger(LIBRARY_LOGGER)
+    if not any(isinstance(handler, _Shown) for handler in library.handlers):
+        shown = _Shown(sys.stderr)
+        shown.setLevel(logging.WARNING)
+        shown.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+        library.addHandler(shown)
 
 
 def client_key() -> str:

@@ -29,6 +29,9 @@ _DUMMY_HASH = passwords.hash_password("intake-no-such-user-" + secrets.token_hex
 # The audit trail's actor for a failed sign-in with an address that has no account: the
 # address itself is never written down.
 UNKNOWN_ACTOR = "okänd e-postadress"
+# Counters and one-time steps are updated with Core statements on the table, never by writing
+# back what the ORM object read: two requests at once must not overwrite each other's count.
+_users = User.__table__
 
 
 class LoginError(Exception):
@@ -144,10 +147,16 @@ def _check_totp(user: User, code: str, keys: Mapping[int, bytes]) -> bool:
         moment = now + timedelta(seconds=30 * offset)
         step = int(moment.timestamp()) // 30
         if hmac.compare_digest(totp.at(moment), cleaned):
-            if user.totp_last_step is not None and step <= user.totp_last_step:
-                return False  # a code is good once
-            user.totp_last_step = step
-            return True
+            # A code is good once: only one of two requests racing with it may move the step.
+            moved = db.session.execute(
+                sa.update(_users)
+                .where(
+                    _users.c.id == user.id,
+                    sa.or_(_users.c.totp_last_step.is_(None), _users.c.totp_last_step < step),
+                )
+                .values(totp_last_step=step)
+            )
+            return bool(moved.rowcount == 1)  # type: ignore[attr-defined]
     return False
 
 
@@ -183,32 +192,65 @@ def new_backup_codes(user: User, *, pepper: bytes) -> list[str]:
     return codes
 
 
-def verify_second_factor(user: User, code: str, keys: Mapping[int, bytes], *, pepper: bytes) -> str:
-    """Check a TOTP code or spend a backup code; returns which. Commits."""
-    now = clock.now()
-    if user.locked_until is not None and user.locked_until > now:
-        # The same growing delays as for passwords: six digits must not be guessable.
-        raise LoginDelayed(int((user.locked_until - now).total_seconds()) + 1)
-    if user.totp_enrolled_at is not None and _check_totp(user, code, keys):
-        user.failed_logins, user.locked_until = 0, None
-        db.session.commit()
-        return "totp"
-    backup = db.session.scalar(
-        sa.select(BackupCode).where(
-            BackupCode.user_id == user.id,
-            BackupCode.code_hash == _backup_hash(code, pepper),
-            BackupCode.used_at.is_(None),
-        )
+def _claim_guess(user_id: int, *, now: datetime) -> None:
+    """Count a code as a failure before it is checked, in the caller's transaction: one
+    UPDATE … SET failed_logins = failed_logins + 1 … RETURNING, refused (LoginDelayed) while a
+    delay runs, which sets the delay the next guess must wait if this one is wrong. The row
+    stays locked until commit, so parallel guesses are counted one by one and every code
+    checked is a failure counted (a right one resets the count)."""
+    free = sa.or_(_users.c.locked_until.is_(None), _users.c.locked_until <= now)
+    failures = db.session.scalar(
+        sa.update(_users)
+        .where(_users.c.id == user_id, free)
+        .values(failed_logins=_users.c.failed_logins + 1)
+        .returning(_users.c.failed_logins)
     )
-    if backup is None:
-        user.failed_logins += 1
-        wait = throttle.delay_after(user.failed_logins)
-        user.locked_until = clock.now() + timedelta(seconds=wait) if wait else None
-        db.session.commit()
-        raise SecondFactorError()
-    backup.used_at = clock.now()
-    user.failed_logins, user.locked_until = 0, None
+    if failures is None:
+        locked_until = db.session.scalar(
+            sa.select(_users.c.locked_until).where(_users.c.id == user_id)
+        )
+        db.session.rollback()
+        wait = 1 if locked_until is None else (locked_until - now).total_seconds()
+        raise LoginDelayed(max(1, int(wait) + 1))
+    wait = throttle.delay_after(int(failures))
+    if wait:
+        db.session.execute(
+            sa.update(_users)
+            .where(_users.c.id == user_id)
+            .values(locked_until=now + timedelta(seconds=wait))
+        )
+
+
+def _guessed_right(user_id: int) -> None:
+    db.session.execute(
+        sa.update(_users).where(_users.c.id == user_id).values(failed_logins=0, locked_until=None)
+    )
     db.session.commit()
+
+
+def verify_second_factor(user: User, code: str, keys: Mapping[int, bytes], *, pepper: bytes) -> str:
+    """Check a TOTP code or spend a backup code; returns which. Commits.
+
+    The same growing delays as for passwords (six digits must not be guessable), counted
+    atomically: see _claim_guess."""
+    now = clock.now()
+    _claim_guess(user.id, now=now)
+    if user.totp_enrolled_at is not None and _check_totp(user, code, keys):
+        _guessed_right(user.id)
+        return "totp"
+    spent = db.session.execute(
+        sa.update(BackupCode.__table__)
+        .where(
+            BackupCode.__table__.c.user_id == user.id,
+            BackupCode.__table__.c.code_hash == _backup_hash(code, pepper),
+            BackupCode.__table__.c.used_at.is_(None),
+        )
+        .values(used_at=now)
+    )
+    if spent.rowcount != 1:  # type: ignore[attr-defined]
+        db.session.commit()  # the failure stays counted
+        raise SecondFactorError()
+    _guessed_right(user.id)
     return "backup"
 
 

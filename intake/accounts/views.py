@@ -31,6 +31,10 @@ def _login_limit() -> str:
     return str(current_app.config["RATELIMIT_LOGIN"])
 
 
+def _second_factor_limit() -> str:
+    return str(current_app.config["RATELIMIT_SECOND_FACTOR"])
+
+
 def _wait_message(delayed: service.LoginDelayed) -> str:
     return str(
         _(
@@ -81,6 +85,7 @@ def _pending() -> sessions.ActiveSession | None:
 
 
 @bp.route("/tvastegsverifiering", methods=["GET", "POST"])
+@limiter.limit(_second_factor_limit, methods=["POST"])
 def second_factor() -> str | Response:
     """Step two: a code from the authenticator app, or a backup code."""
     active = _pending()

@@ -32,6 +32,8 @@ class DraftState:
     done: list[str] = field(default_factory=list)
     # After sending: the receipt to show (reference, time, the follow-up code once).
     receipt: dict[str, Any] | None = None
+    # The ciphertext this state was read from: what `claim` expects to find still unchanged.
+    sealed: bytes | None = field(default=None, compare=False, repr=False)
 
 
 @dataclass(frozen=True)
@@ -78,6 +80,8 @@ _UPDATE = (
     .values(sealed=sa.bindparam("new_sealed"), expires_at=sa.bindparam("new_expires_at"))
 )
 _INSERT = sa.insert(Draft.__table__)
+# A compare-and-set: only the request that still sees the ciphertext it read may replace it.
+_CLAIM = _UPDATE.where(_drafts.sealed == sa.bindparam("old_sealed"))
 
 
 def load(handle: DraftHandle) -> DraftState | None:
@@ -90,7 +94,16 @@ def load(handle: DraftHandle) -> DraftState | None:
         data = json.loads(aead.decrypt(handle.key, row.sealed, aad=_aad(digest)))
     except (CryptoError, ValueError):
         return None
-    return DraftState(answers=data["answers"], done=data["done"], receipt=data.get("receipt"))
+    return DraftState(
+        answers=data["answers"], done=data["done"], receipt=data.get("receipt"), sealed=row.sealed
+    )
+
+
+def _sealed(handle: DraftHandle, digest: str, state: DraftState) -> bytes:
+    plaintext = json.dumps(
+        {"answers": state.answers, "done": state.done, "receipt": state.receipt}
+    ).encode()
+    return aead.encrypt(handle.key, plaintext, aad=_aad(digest))
 
 
 def save(
@@ -98,10 +111,7 @@ def save(
 ) -> None:
     """Encrypt and store the draft, renewing its expiry (an UPDATE, or an INSERT if new)."""
     digest = _token_hash(handle.token)
-    plaintext = json.dumps(
-        {"answers": state.answers, "done": state.done, "receipt": state.receipt}
-    ).encode()
-    sealed = aead.encrypt(handle.key, plaintext, aad=_aad(digest))
+    sealed = _sealed(handle, digest, state)
     expires_at = clock.now() + lifetime
     connection = db.session.connection()
     updated = connection.execute(
@@ -113,6 +123,25 @@ def save(
         )
     if commit:
         db.session.commit()
+
+
+def claim(handle: DraftHandle, read: DraftState, state: DraftState, *, lifetime: timedelta) -> bool:
+    """Replace the draft `read` was loaded from by `state`, in the caller's transaction, only if
+    nobody changed it since: False when another request (a second press of "Skicka") got there
+    first. The row stays locked until the caller commits or rolls back."""
+    if read.sealed is None:
+        return False
+    digest = _token_hash(handle.token)
+    updated = db.session.connection().execute(
+        _CLAIM,
+        {
+            "digest": digest,
+            "old_sealed": read.sealed,
+            "new_sealed": _sealed(handle, digest, state),
+            "new_expires_at": clock.now() + lifetime,
+        },
+    )
+    return bool(updated.rowcount == 1)
 
 
 def discard(handle: DraftHandle) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -32,6 +33,10 @@ class Receipt:
     received_at: datetime
     acute: bool
     followup_code: str
+
+
+class AlreadySent(Exception):
+    """The draft was claimed by another request (the same report sent twice at once)."""
 
 
 def report_context(report_id: str, inbox_id: int, schema_version: int) -> bytes:
@@ -69,11 +74,19 @@ def open_answers(report: Report, inbox_private_key: bytes) -> dict[str, Any]:
 _INSERT_REPORT = sa.insert(Report.__table__)
 
 
-def submit(answers: dict[str, Any], *, base_url: str, commit: bool = True) -> Receipt:
+def submit(
+    answers: dict[str, Any],
+    *,
+    base_url: str,
+    commit: bool = True,
+    claim: Callable[[Receipt], bool] | None = None,
+) -> Receipt:
     """Route, seal and store a complete report and its notification in one transaction.
 
-    Written with Core statements in the session's transaction: this is the resident's final
-    submit, the service's hottest write, and it needs no ORM objects."""
+    `claim`, if given, runs first in that transaction with the receipt to be: when it returns
+    False (the draft was already sent) nothing is written and AlreadySent is raised; the caller
+    rolls back. Written with Core statements in the session's transaction: this is the
+    resident's final submit, the service's hottest write, and it needs no ORM objects."""
     code = followup.new_code()
     received_at = clock.now().replace(second=0, microsecond=0)
     target = destination(answers)
@@ -87,6 +100,11 @@ def submit(answers: dict[str, Any], *, base_url: str, commit: bool = True) -> Re
         public_key=target.public_key,
         version=SCHEMA_VERSION,
     )
+    receipt = Receipt(
+        reference=reference, received_at=received_at, acute=acute, followup_code=code.shown
+    )
+    if claim is not None and not claim(receipt):
+        raise AlreadySent()
     db.session.connection().execute(
         _INSERT_REPORT,
         {
@@ -111,6 +129,4 @@ def submit(answers: dict[str, Any], *, base_url: str, commit: bool = True) -> Re
         )
     if commit:
         db.session.commit()
-    return Receipt(
-        reference=reference, received_at=received_at, acute=acute, followup_code=code.shown
-    )
+    return receipt

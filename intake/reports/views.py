@@ -42,10 +42,19 @@ def _current(*, journey_only: bool = False) -> tuple[drafts.DraftHandle, drafts.
     return handle, state
 
 
-def _remember(handle: drafts.DraftHandle, state: drafts.DraftState, *, commit: bool = True) -> None:
-    drafts.save(handle, state, lifetime=_lifetime(), commit=commit)
+def _remember(handle: drafts.DraftHandle, state: drafts.DraftState) -> None:
+    drafts.save(handle, state, lifetime=_lifetime())
+    _keep(handle)
+
+
+def _keep(handle: drafts.DraftHandle) -> None:
+    """Put the handle in the session cookie, which lives only as long as the browser session:
+    on a shared computer, closing the browser forgets the draft (its row expires on its own,
+    DRAFT_LIFETIME_SECONDS after the last save)."""
+    # Set at every save, so the cookie is signed again and its age counts from the last step.
     session[DRAFT_KEY] = handle.to_cookie()
-    session.permanent = True
+    if session.permanent:
+        session.permanent = False  # a cookie from before: no Expires from now on
 
 
 def _step_limit() -> str:
@@ -123,8 +132,16 @@ def _previous(current: journey.Step, state: drafts.DraftState) -> str:
 @bp.route("/granska", methods=["GET", "POST"])
 @limiter.limit(_submit_limit, methods=["POST"])
 def check() -> str | Response:
-    """Check your answers, then send: validated again, routed, sealed, stored, notified."""
-    handle, state = _current(journey_only=True)
+    """Check your answers, then send: validated again, routed, sealed, stored, notified.
+
+    Sending is idempotent per draft: the draft is swapped for its receipt by a compare-and-set
+    in the report's own transaction, so of any number of presses racing with one cookie exactly
+    one stores a report; the others, and any press after it, are shown the same receipt."""
+    handle, state = _current()
+    if state.receipt is not None:
+        if request.method == "POST":
+            return redirect(url_for(".receipt"), code=303)
+        state = drafts.DraftState()  # a report was just sent: a new journey starts empty
     missing = journey.first_missing(state.answers, state.done) or journey.incomplete(state.answers)
     if missing is not None:
         if state.answers:
@@ -137,22 +154,31 @@ def check() -> str | Response:
         return render_template(
             "reports/check.html", form=form, sections=journey.summary(state.answers)
         )
-    receipt = service.submit(state.answers, base_url=current_app.config["BASE_URL"], commit=False)
-    # The draft now holds only the receipt (still encrypted under the cookie's key), so the
-    # follow-up code is never in the cookie and can be shown exactly once.
-    _remember(
-        handle,
-        drafts.DraftState(
+
+    def claim(receipt: service.Receipt) -> bool:
+        # The draft now holds only the receipt (still encrypted under the cookie's key), so
+        # the follow-up code is never in the cookie and can be shown exactly once.
+        sent = drafts.DraftState(
             receipt={
                 "reference": receipt.reference,
                 "received_at": receipt.received_at.isoformat(),
                 "acute": receipt.acute,
                 "followup_code": receipt.followup_code,
             }
-        ),
-        commit=False,
-    )
+        )
+        return drafts.claim(handle, state, sent, lifetime=_lifetime())
+
+    try:
+        service.submit(
+            state.answers, base_url=current_app.config["BASE_URL"], commit=False, claim=claim
+        )
+    except service.AlreadySent:
+        # Another press of the button sent this draft (or changed it) first: nothing written.
+        db.session.rollback()
+        sent = _current()[1].receipt is not None
+        return redirect(url_for(".receipt" if sent else ".check"), code=303)
     db.session.commit()  # the report, its notification and the receipt: one transaction
+    _keep(handle)
     return redirect(url_for(".receipt"), code=303)
 
 
