@@ -57,7 +57,7 @@ def mail_app(make_app: Callable[..., Flask], smtp: SMTPServer) -> Flask:
 
 @pytest.fixture
 def restore_signals() -> Iterator[None]:
-    """`outbox.work` installs SIGINT/SIGTERM handlers; give pytest its own back."""
+    """The worker installs SIGINT/SIGTERM handlers; give pytest its own back."""
     saved = {sig: signal.getsignal(sig) for sig in (signal.SIGINT, signal.SIGTERM)}
     yield
     for sig, handler in saved.items():
@@ -324,110 +324,6 @@ def test_cli_work_once_delivers_and_reports(
     again = mail_app.test_cli_runner().invoke(args=["outbox", "work", "--once"])
     assert again.output.strip() == "0 skickade, 0 kvar i kön."
     assert len(smtp.mailbox.messages) == 1
-
-
-class WorkerTime:
-    """The worker's monotonic clock and sleep: time passes only while it sleeps between polls.
-
-    `at` runs a step once the clock reaches a second; at `stop_at` the worker is sent SIGTERM,
-    as systemd would, and finishes its round."""
-
-    def __init__(self, stop_at: float, at: dict[float, Callable[[], None]] | None = None) -> None:
-        self.seconds = 0.0
-        self.stop_at = stop_at
-        self.at = dict(at or {})
-        self.polls = 0
-
-    def monotonic(self) -> float:
-        """Seconds since the worker started."""
-        return self.seconds
-
-    def sleep(self, delay: float) -> None:
-        """The pause between two polls."""
-        self.polls += 1
-        self.seconds += delay
-        for moment in sorted(m for m in self.at if m <= self.seconds):
-            self.at.pop(moment)()
-        if self.seconds >= self.stop_at:
-            signal.raise_signal(signal.SIGTERM)
-
-
-def run_worker(
-    app: Flask, worker_time: WorkerTime, monkeypatch: pytest.MonkeyPatch
-) -> tuple[list[float], list[float]]:
-    """Run `outbox.work` until SIGTERM; when (in worker seconds) it ran the jobs and sent mail."""
-    jobs_at: list[float] = []
-    sent_at: list[float] = []
-    run_due, deliver_due = jobs.run_due, outbox.deliver_due
-
-    def counted_jobs() -> None:
-        jobs_at.append(worker_time.seconds)
-        run_due()
-
-    def counted_delivery(*, limit: int = 50) -> int:
-        sent = deliver_due(limit=limit)
-        sent_at.extend([worker_time.seconds] * sent)
-        return sent
-
-    monkeypatch.setattr(jobs, "run_due", counted_jobs)
-    monkeypatch.setattr(outbox, "deliver_due", counted_delivery)
-    with app.app_context():
-        outbox.work(monotonic=worker_time.monotonic, sleep=worker_time.sleep)
-    return jobs_at, sent_at
-
-
-def enqueue_at(app: Flask, address: str) -> Callable[[], None]:
-    """A step that queues a notification to an address."""
-
-    def step() -> None:
-        with app.app_context():
-            outbox.enqueue("new_report", address, {"inbox": "X", "acute": False})
-            db.session.commit()
-
-    return step
-
-
-def test_the_worker_runs_the_jobs_once_per_interval_and_delivers_every_poll(
-    make_app: Callable[..., Flask],
-    smtp: SMTPServer,
-    monkeypatch: pytest.MonkeyPatch,
-    restore_signals: None,
-) -> None:
-    # Given a worker that polls for mail every 2 s and runs its housekeeping every 60 s
-    app = make_app(
-        MAIL_PORT=smtp.port,
-        MAIL_SUPPRESS_SEND=False,
-        OUTBOX_POLL_SECONDS=2.0,
-        JOBS_INTERVAL_SECONDS=60,
-    )
-    # And mail queued 31 s and 95 s after it started
-    worker_time = WorkerTime(
-        stop_at=150,
-        at={31: enqueue_at(app, "a@alvsbyn.invalid"), 95: enqueue_at(app, "b@alvsbyn.invalid")},
-    )
-    # When it runs for 150 seconds, then is told to stop
-    jobs_at, sent_at = run_worker(app, worker_time, monkeypatch)
-    # Then it polled for mail every 2 s, ran the jobs at start and then once a minute
-    assert worker_time.polls == 75
-    assert jobs_at == [0, 60, 120]
-    # And each mail went at the next poll, not at the next round of jobs
-    assert sent_at == [32, 96]
-    assert [m["To"] for m in smtp.mailbox.wait_for(2)] == ["a@alvsbyn.invalid", "b@alvsbyn.invalid"]
-
-
-def test_the_jobs_interval_comes_from_the_environment(
-    make_app: Callable[..., Flask],
-    monkeypatch: pytest.MonkeyPatch,
-    restore_signals: None,
-) -> None:
-    # Given INTAKE_JOBS_INTERVAL_SECONDS=15 and the default 2 s poll
-    monkeypatch.setenv("INTAKE_JOBS_INTERVAL_SECONDS", "15")
-    app = make_app()
-    assert app.config["JOBS_INTERVAL_SECONDS"] == 15
-    # When the worker runs for a minute
-    jobs_at, _sent_at = run_worker(app, WorkerTime(stop_at=60), monkeypatch)
-    # Then the jobs ran at the first poll at least 15 s after the previous run
-    assert jobs_at == [0, 16, 32, 48]
 
 
 def test_once_runs_the_jobs_once(
