@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 from flask import Flask, current_app
-from flask.cli import AppGroup
+from flask.cli import AppGroup, with_appcontext
 from flask_migrate import upgrade
 
 from intake import (
@@ -69,6 +69,7 @@ def _age(seconds: int | None) -> str:
 
 
 @click.command("doctor")
+@with_appcontext
 def doctor_command() -> None:
     """What /readyz checks, for an operator: exit 0 if all is well, 1 if not."""
     found = health.check(now=clock.now())

@@ -334,3 +334,138 @@ def test_once_runs_the_jobs_once(
     result = mail_app.test_cli_runner().invoke(args=["outbox", "work", "--once"])
     assert result.exit_code == 0, result.output
     assert len(runs) == 1
+
+
+def queue(app: Flask, recipient: str, template: str = "new_report", **context: Any) -> None:
+    """Queue one message (committed)."""
+    with app.app_context():
+        outbox.enqueue(template, recipient, {"inbox": "X", "acute": False, **context})
+        db.session.commit()
+
+
+@pytest.mark.parametrize(
+    ("recipient", "template", "context", "error"),
+    [
+        # Saved before addresses were validated: a non-ASCII local part, a header injection.
+        ("åsa@skola.se", "new_report", {}, "InvalidAddress"),
+        ("pro@x.se\r\nBcc: x@y.se", "new_report", {}, "InvalidAddress"),
+        ("", "new_report", {}, "InvalidAddress"),
+        # A template that is missing or raises while rendering, an unknown attachment.
+        ("ok@example.org", "no_such_template", {}, "TemplateNotFound"),
+        ("ok@example.org", "new_report", {"attachments": ["nope"]}, "KeyError"),
+    ],
+    ids=["non-ascii", "crlf", "empty", "no-template", "bad-attachment"],
+)
+def test_a_poison_row_is_marked_and_the_others_still_go(
+    make_app: Callable[..., Flask],
+    smtp: SMTPServer,
+    caplog: pytest.LogCaptureFixture,
+    recipient: str,
+    template: str,
+    context: dict[str, Any],
+    error: str,
+) -> None:
+    # Given a poison message between two good ones, and two attempts allowed
+    app = make_app(MAIL_PORT=smtp.port, MAIL_SUPPRESS_SEND=False, OUTBOX_MAX_ATTEMPTS=2)
+    queue(app, "first@example.org")
+    queue(app, recipient, template, **context)
+    queue(app, "last@example.org")
+    # When the worker delivers
+    assert deliver(app) == 2
+    # Then the good ones arrived and the poison row counts a failed attempt with backoff
+    assert [m["To"] for m in smtp.mailbox.wait_for(2)] == ["first@example.org", "last@example.org"]
+    poison = rows(app)[1]
+    assert (poison.attempts, poison.last_error, poison.failed_at) == (1, error, None)
+    assert poison.claimed_until is None and poison.next_attempt_at > clock.now()
+    # When its backoff is over and it fails again, it is given up and its address wiped
+    with app.app_context():
+        db.session.execute(
+            sa.update(OutboxMessage).values(next_attempt_at=clock.now() - timedelta(seconds=1))
+        )
+        db.session.commit()
+    assert deliver(app) == 0
+    poison = rows(app)[1]
+    assert poison.attempts == 2 and poison.failed_at is not None
+    assert poison.recipient_protected is None
+    with app.app_context():
+        assert outbox.pending_count() == 0
+    # And nothing was sent to an injected address, and the log holds no address
+    assert len(smtp.mailbox.messages) == 2
+    for text in ("åsa", "pro@x.se", "x@y.se", "first@", "last@"):
+        assert text not in caplog.text
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "Barn\r\nBcc: x@y.se",
+        "Barn\nBcc: x@y.se",
+        "Barn\rBcc: x@y.se",
+        "Barn\x00\x1b\u2028Bcc: x@y.se",
+    ],
+)
+def test_a_name_with_line_breaks_stays_one_line_of_subject(
+    mail_app: Flask, smtp: SMTPServer, name: str
+) -> None:
+    # Given a notification whose subject carries a name with control characters
+    queue(mail_app, "barnochunga@alvsbyn.invalid", inbox=name)
+    # When it is sent
+    assert deliver(mail_app) == 1
+    [message] = smtp.mailbox.wait_for(1)
+    # Then the name is one line in the subject and adds no header
+    assert subject_of(message) == "Ny orosanmälan i inkorgen Barn Bcc: x@y.se"
+    assert message["Bcc"] is None and message["Cc"] is None
+    headers = smtp.mailbox.raw[0].split(b"\r\n\r\n", 1)[0]
+    assert b"\nBcc:" not in headers
+
+
+@pytest.mark.parametrize(
+    ("text", "clean"),
+    [
+        ("a\r\nb", "a b"),
+        ("  a \t b  ", "a b"),
+        ("a\u2028b\u2029c", "a b c"),
+        ("a\x00b\x7fc\x85d", "a b c d"),
+        ("Ålesund – möte", "Ålesund – möte"),
+    ],
+)
+def test_header_text(text: str, clean: str) -> None:
+    assert outbox.header_text(text) == clean
+
+
+def test_each_row_keeps_its_message_id_on_a_resend(
+    mail_app: Flask, smtp: SMTPServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Given a queued message
+    queue(mail_app, "barnochunga@alvsbyn.invalid")
+    [row] = rows(mail_app)
+    assert re.fullmatch(r"<[0-9a-f]{32}@alvsbyn\.invalid>", row.message_id or "")
+    # When the worker dies right after sending, before it could record the send
+    real_send = outbox.mail.send
+
+    def send_then_die(message: Any) -> None:
+        real_send(message)
+        raise KeyboardInterrupt  # not an Exception: nothing in the outbox catches it
+
+    monkeypatch.setattr(outbox.mail, "send", send_then_die)
+    with pytest.raises(KeyboardInterrupt), mail_app.app_context():
+        outbox.deliver_due()
+    monkeypatch.setattr(outbox.mail, "send", real_send)
+    # Then the row is still claimed and unsent; once the claim runs out it is sent again
+    [row] = rows(mail_app)
+    assert row.sent_at is None and row.claimed_until is not None
+    with mail_app.app_context():
+        db.session.execute(
+            sa.update(OutboxMessage).values(claimed_until=clock.now() - timedelta(seconds=1))
+        )
+        db.session.commit()
+    assert deliver(mail_app) == 1
+    # And both copies carry the row's Message-ID
+    first, second = smtp.mailbox.wait_for(2)
+    assert first["Message-ID"] == second["Message-ID"] == row.message_id
+
+
+def test_message_ids_differ_between_rows(mail_app: Flask) -> None:
+    for n in range(5):
+        queue(mail_app, f"n{n}@example.org")
+    assert len({row.message_id for row in rows(mail_app)}) == 5
