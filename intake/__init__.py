@@ -11,7 +11,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 
 def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     """Build the app: config, extensions, models, blueprints, CLI, error handlers."""
-    from intake import cli, errors, ratelimit, web
+    from intake import cli, errors, health, ratelimit, web
     from intake import config as configuration
     from intake.extensions import babel, csrf, db, limiter, login, mail, migrate
 
@@ -44,6 +44,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     from intake.accounts import guard  # noqa: F401 - registers the session loaders
 
     web.register(app)
+    health.register(app)
     cli.register(app)
     errors.register(app)
     return app

@@ -21,6 +21,10 @@ from intake import secrets
 from intake.crypto import protected
 from intake.extensions import db
 
+# The outbox's recipient column: kept here, with the list of protected columns, so that this
+# module need not import the outbox (which imports it for the keys).
+OUTBOX_RECIPIENT_AAD = b"intake:outbox-recipient:v1"
+
 
 def keys() -> dict[int, bytes]:
     """The application keys, reloaded if the secrets file was rotated."""
@@ -53,7 +57,6 @@ def protected_columns() -> list[ProtectedColumn]:
     """Every protected column in the schema."""
     from intake.accounts.models import User
     from intake.dialogues.models import Registration
-    from intake.outbox import RECIPIENT_AAD, OutboxMessage
 
     return [
         ProtectedColumn(
@@ -64,7 +67,11 @@ def protected_columns() -> list[ProtectedColumn]:
         ProtectedColumn(
             User.__table__, "totp_secret", lambda row: f"intake:totp:v1:{row.id}".encode()
         ),
-        ProtectedColumn(OutboxMessage.__table__, "recipient_protected", lambda row: RECIPIENT_AAD),
+        ProtectedColumn(
+            db.metadata.tables["outbox_message"],
+            "recipient_protected",
+            lambda row: OUTBOX_RECIPIENT_AAD,
+        ),
     ]
 
 

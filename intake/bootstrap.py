@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 import sqlalchemy as sa
 from flask import current_app
 
-from intake import clock
+from intake import clock, emails
 from intake.accounts.models import ADMIN, User
 from intake.config import DEFAULTS
 from intake.crypto import custody, keywrap, passwords, sealing
@@ -38,6 +38,10 @@ DEFAULT_RULES = (
 )
 # The first admin's address unless FIRST_ADMIN_EMAIL (INTAKE_FIRST_ADMIN_EMAIL) says otherwise.
 FIRST_ADMIN: str = DEFAULTS["FIRST_ADMIN_EMAIL"]
+
+
+class SetupError(RuntimeError):
+    """Setup cannot run with this configuration."""
 
 
 @dataclass
@@ -151,7 +155,7 @@ def _ensure_rules(inboxes: dict[str, Inbox], result: SetupResult) -> None:
 def create_user(email: str, name: str, role: str, password: str) -> User:
     """A staff user with an Argon2id password hash and a key pair wrapped by the password."""
     user = User(
-        email=email.strip().lower(),
+        email=emails.normalise(email, stand_in_ok=True),
         name=name,
         role=role,
         password_hash=passwords.hash_password(password),
@@ -178,7 +182,13 @@ def _ensure_admin(result: SetupResult) -> None:
         return
     password = passwords.one_time_password()
     # An empty setting counts as unset, as for INTAKE_* variables.
-    email = current_app.config.get("FIRST_ADMIN_EMAIL") or FIRST_ADMIN
+    configured = current_app.config.get("FIRST_ADMIN_EMAIL") or FIRST_ADMIN
+    try:
+        email = emails.normalise(configured, stand_in_ok=True)
+    except emails.InvalidAddress as error:
+        raise SetupError(
+            "FIRST_ADMIN_EMAIL (INTAKE_FIRST_ADMIN_EMAIL) är ingen giltig e-postadress."
+        ) from error
     admin = create_user(email, "Administratör", ADMIN, password)
     result.admin_password, result.admin_email = password, admin.email
     result.created.append(f"admin {admin.email}")

@@ -1,13 +1,24 @@
-"""Command-line interface: `flask --app intake setup | outbox work | drafts purge`."""
+"""Command-line interface: `flask --app intake setup | outbox work | doctor | drafts purge`."""
 
 from __future__ import annotations
 
 import click
 from flask import Flask, current_app
-from flask.cli import AppGroup
+from flask.cli import AppGroup, with_appcontext
 from flask_migrate import upgrade
 
-from intake import appkeys, audit, audit_anchors, bootstrap, clock, demo, jobs, outbox
+from intake import (
+    appkeys,
+    audit,
+    audit_anchors,
+    bootstrap,
+    clock,
+    demo,
+    health,
+    jobs,
+    outbox,
+    worker,
+)
 from intake.dialogues import erasure
 from intake.extensions import db
 from intake.reports import drafts, retention
@@ -27,7 +38,11 @@ keys_cli = AppGroup("keys", help="The application keys for protected data.")
 def setup_command(with_demo: bool) -> None:
     """Migrate and create default inboxes, routing rules and the first admin (idempotent)."""
     upgrade()
-    result = bootstrap.run_setup()
+    try:
+        result = bootstrap.run_setup()
+    except bootstrap.SetupError as error:
+        click.echo(str(error), err=True)
+        raise SystemExit(1) from error
     for name, code in result.recovery_codes.items():
         click.echo(f"Återställningskod för inkorgen {name} (visas en gång, skriv ut och lås in):")
         click.echo(f"    {code}")
@@ -44,9 +59,58 @@ def setup_command(with_demo: bool) -> None:
 @click.option("--once", is_flag=True, help="Deliver what is due, then exit.")
 def outbox_work(once: bool) -> None:
     """Deliver queued e-mail with retry and backoff, and run the scheduled jobs."""
-    sent = outbox.work(once=once)
+    sent = worker.work(once=once)
     if once:
         click.echo(f"{sent} skickade, {outbox.pending_count()} kvar i kön.")
+
+
+def _age(seconds: int | None) -> str:
+    return "–" if seconds is None else f"{seconds} s"
+
+
+@click.command("doctor")
+@with_appcontext
+def doctor_command() -> None:
+    """What /readyz checks, for an operator: exit 0 if all is well, 1 if not."""
+    found = health.check(now=clock.now())
+
+    def line(ok: bool, text: str) -> None:
+        click.echo(f"{'ok  ' if ok else 'FEL '} {text}")
+
+    line(found.database, "Databasen nås." if found.database else "Databasen nås INTE.")
+    if found.database:
+        line(
+            bool(found.migrations),
+            "Databasen har den senaste migreringen."
+            if found.migrations
+            else "Databasen är INTE migrerad till senaste versionen: kör setup.",
+        )
+        age = found.worker_heartbeat_age_seconds
+        line(
+            found.worker_fresh,
+            "Ingen arbetare har gett livstecken (outbox work körs inte)."
+            if age is None
+            else f"Arbetarens senaste livstecken: för {age} s sedan "
+            f"(gräns {found.worker_stale_after_seconds} s).",
+        )
+        line(
+            found.mail_flowing,
+            f"Äldsta oskickade e-post: {_age(found.oldest_unsent_mail_age_seconds)} "
+            f"(gräns {found.mail_stale_after_seconds} s).",
+        )
+        line(
+            found.failed_mails == 0,
+            f"E-post som gett upp de senaste {current_app.config['FAILED_MAIL_DAYS']} dagarna: "
+            f"{found.failed_mails}.",
+        )
+        for item in found.failed:
+            click.echo(
+                f"     {item.template}  köad {clock.local_date(item.created_at)}  "
+                f"uppgiven {clock.local_date(item.failed_at)}  {item.error}"
+            )
+    click.echo("Allt fungerar." if found.ok else "Något behöver åtgärdas.")
+    if not found.ok:
+        raise SystemExit(1)
 
 
 @drafts_cli.command("purge")
@@ -164,6 +228,7 @@ def register(app: Flask) -> None:
     """Attach the commands."""
     for command in (
         setup_command,
+        doctor_command,
         outbox_cli,
         drafts_cli,
         audit_cli,

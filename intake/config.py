@@ -80,6 +80,13 @@ DEFAULTS: dict[str, Any] = {
     # How often the worker runs its housekeeping (intake.jobs): reminders, clean-up, the daily
     # claims. Mail keeps its own, shorter poll.
     "JOBS_INTERVAL_SECONDS": 60,
+    # A claimed outbox row whose worker died is sent again (same Message-ID) after this long.
+    "OUTBOX_CLAIM_SECONDS": 300,
+    # intake.health: a worker that has not beaten for this long is stale; a mail unsent this
+    # long means mail is not flowing; mail given up within this many days is reported.
+    "WORKER_STALE_SECONDS": 300,
+    "MAIL_STALE_SECONDS": 1800,
+    "FAILED_MAIL_DAYS": 7,
     # Where the worker appends a daily anchor of the audit trail (intake.audit_anchors); empty:
     # `audit-anchors.jsonl` in the instance folder. Another volume or host gives more distance.
     "AUDIT_ANCHOR_FILE": "",
@@ -106,12 +113,20 @@ ENVIRONMENT: dict[str, str] = {
     "BASE_URL": "BASE_URL",
     "SESSION_COOKIE_SECURE": "SESSION_COOKIE_SECURE",
     "JOBS_INTERVAL_SECONDS": "JOBS_INTERVAL_SECONDS",
+    "WORKER_STALE_SECONDS": "WORKER_STALE_SECONDS",
+    "MAIL_STALE_SECONDS": "MAIL_STALE_SECONDS",
     "FIRST_ADMIN_EMAIL": "FIRST_ADMIN_EMAIL",
     "AUDIT_ANCHOR_FILE": "AUDIT_ANCHOR_FILE",
     "TRUSTED_PROXIES": "TRUSTED_PROXIES",
 }
 
-_INTEGERS = {"MAIL_PORT", "JOBS_INTERVAL_SECONDS", "TRUSTED_PROXIES"}
+_INTEGERS = {
+    "MAIL_PORT",
+    "JOBS_INTERVAL_SECONDS",
+    "WORKER_STALE_SECONDS",
+    "MAIL_STALE_SECONDS",
+    "TRUSTED_PROXIES",
+}
 _BOOLEANS = {"MAIL_USE_TLS", "SESSION_COOKIE_SECURE"}
 
 
@@ -154,6 +169,13 @@ def load_config(app: Flask, overrides: Mapping[str, Any] | None) -> None:
         app.config["SQLALCHEMY_DATABASE_URI"] = app.config["SQLALCHEMY_DATABASE_URI"].replace(
             "postgresql://", "postgresql+psycopg://", 1
         )
+    if app.config["SQLALCHEMY_DATABASE_URI"].startswith("postgresql"):
+        # A pooled connection the server dropped (restart, failover, pg_terminate_backend) is
+        # noticed at checkout and replaced, instead of costing the next request a 500.
+        app.config["SQLALCHEMY_ENGINE_OPTIONS"] = {
+            "pool_pre_ping": True,
+            **app.config["SQLALCHEMY_ENGINE_OPTIONS"],
+        }
     if app.config["SESSION_COOKIE_SECURE"] is None:
         app.config["SESSION_COOKIE_SECURE"] = app.config["BASE_URL"].startswith("https:")
 

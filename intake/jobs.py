@@ -5,6 +5,7 @@ them."""
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from datetime import date, datetime, time, timedelta
 
 import sqlalchemy as sa
@@ -132,24 +133,40 @@ def remind_organisers(*, now: datetime) -> int:
     return len(recipients)
 
 
-def run_due() -> None:
-    """Run every scheduled job that is due."""
-    now = clock.now()
-    keys = appkeys.keys()
-    dialogues.send_reminders(now=now, keys=keys, links=dialogue_links())
+def _reminders(now: datetime) -> None:
+    dialogues.send_reminders(now=now, keys=appkeys.keys(), links=dialogue_links())
+
+
+def _drafts(now: datetime) -> None:
     purged = drafts.purge_expired()
     if purged:
         log.info("deleted %s expired drafts", purged)
+
+
+def _sessions(now: datetime) -> None:
     sessions.purge_expired(idle=timedelta(minutes=current_app.config["STAFF_IDLE_MINUTES"]))
+
+
+def _throttle(now: datetime) -> None:
     throttle.purge_expired(now=now)
+
+
+def _digest(now: datetime) -> None:
     local = now.astimezone(clock.STOCKHOLM)
     today = local.date()
     if clock.is_working_day(today) and local.time() >= DIGEST_AFTER and _claim_day("digest", today):
         log.info("daily digest: %s inboxes told", daily_digest(now=now))
-    if _claim_day("audit_anchor", today):
+
+
+def _anchor(now: datetime) -> None:
+    if _claim_day("audit_anchor", clock.local_date(now)):
         anchor = audit_anchors.write()
         if anchor is not None:
             log.info("audit trail anchored at row %s", anchor.seq)
+
+
+def _retention(now: datetime) -> None:
+    today = clock.local_date(now)
     if _claim_day("retention", today):
         gone = retention.purge(today=today)
         if gone:
@@ -168,9 +185,43 @@ def run_due() -> None:
                 "sealed in one piece: a member of Medborgardialog must open a questions page once",
                 waiting,
             )
+
+
+def _organisers(now: datetime) -> None:
+    local = now.astimezone(clock.STOCKHOLM)
+    today = local.date()
     if (
         clock.is_working_day(today)
         and local.time() >= DIGEST_AFTER
         and _claim_day("organiser_reminder", today)
     ):
         remind_organisers(now=now)
+
+
+# In this order, each on its own (intake.worker runs them every JOBS_INTERVAL_SECONDS).
+JOBS: tuple[tuple[str, Callable[[datetime], None]], ...] = (
+    ("reminders", _reminders),
+    ("drafts", _drafts),
+    ("sessions", _sessions),
+    ("throttle", _throttle),
+    ("digest", _digest),
+    ("audit_anchor", _anchor),
+    ("retention", _retention),
+    ("organiser_reminder", _organisers),
+)
+
+
+def run_due() -> list[str]:
+    """Run every scheduled job that is due; one that fails is rolled back and logged and the
+    others still run. Returns the names of the jobs that failed."""
+    now = clock.now()
+    failed: list[str] = []
+    for name, job in JOBS:
+        try:
+            job(now)
+        except Exception as error:  # one job must never stop the others
+            db.session.rollback()
+            # The class only: a database error's text can carry the row's values.
+            log.error("job %s failed: %s", name, type(error).__name__)
+            failed.append(name)
+    return failed

@@ -4,6 +4,7 @@ from intake.accounts.models import BackupCode, Membership, StaffSession, User
 from intake.audit import AuditEvent, AuditHead
 from intake.dialogues.models import Dialogue, HeldReport, Question, Registration
 from intake.followup.models import Activity, Commitment, Promise, YearNote
+from intake.health import WorkerHeartbeat
 from intake.jobs import JobRun
 from intake.outbox import OutboxMessage
 from intake.reports.models import Draft, Inbox, Report, ReportMessage, RoutingRule
@@ -29,5 +30,6 @@ __all__ = [
     "RoutingRule",
     "StaffSession",
     "User",
+    "WorkerHeartbeat",
     "YearNote",
 ]

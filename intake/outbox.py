@@ -5,18 +5,24 @@ UPDATE, plus SKIP LOCKED on PostgreSQL), sends each through Flask-Mail once, and
 backs off exponentially. The rows carry no sealed content: a template name, a small context
 of plain values, and the recipient — protected (application key, since a resident's address is
 personal data) and wiped once the mail is sent.
+
+One row can never stop delivery: any exception while rendering or sending it (a bad address
+saved before addresses were validated, a template that raises, SMTP refusing) counts as a
+failed attempt of that row, and after OUTBOX_MAX_ATTEMPTS the row is `failed` (shown to
+admins, intake.health). Delivery is at least once: a worker killed after sending but before
+recording it sends again, with the row's own `Message-ID`, so the two are recognisably one.
+The loop that calls `deliver_due` lives in intake.worker.
 """
 
 from __future__ import annotations
 
 import logging
+import re
 import secrets
-import signal
-import smtplib
-import time
+import uuid
 from collections.abc import Callable
 from datetime import datetime, timedelta
-from types import FrameType
+from email.utils import parseaddr
 from typing import Any
 
 import sqlalchemy as sa
@@ -25,14 +31,15 @@ from flask_babel import force_locale
 from flask_mail import Message
 from sqlalchemy.orm import Mapped, mapped_column
 
-from intake import appkeys, clock
-from intake.crypto import CryptoError, protected
+from intake import appkeys, clock, emails
+from intake.crypto import protected
 from intake.extensions import db, mail
 from intake.models_base import UTCDateTime
 
 log = logging.getLogger(__name__)
 
-CLAIM_SECONDS = 300
+# Control characters (CR and LF above all) would let a title or a name add mail headers.
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]+")
 BACKOFF_BASE_SECONDS = 30
 BACKOFF_CAP_SECONDS = 3600
 
@@ -55,6 +62,8 @@ class OutboxMessage(db.Model):  # type: ignore[name-defined]
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), index=True)
     failed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     last_error: Mapped[str | None] = mapped_column(sa.String(200))
+    # `<uuid@sender's domain>`, set at enqueue: a resend after a crash carries the same one.
+    message_id: Mapped[str | None] = mapped_column(sa.String(250))
 
     @property
     def recipient(self) -> str:
@@ -66,7 +75,7 @@ class OutboxMessage(db.Model):  # type: ignore[name-defined]
         ).decode()
 
 
-RECIPIENT_AAD = b"intake:outbox-recipient:v1"
+RECIPIENT_AAD = appkeys.OUTBOX_RECIPIENT_AAD
 _INSERT = sa.insert(OutboxMessage.__table__)
 # Attachment builders by kind, registered by the domains (e.g. dialogues' .ics files):
 # builder(context) -> (filename, content type, bytes).
@@ -93,18 +102,40 @@ def enqueue(
             "created_at": moment,
             "next_attempt_at": moment,
             "attempts": 0,
+            "message_id": new_message_id(),
         },
     )
+
+
+def new_message_id() -> str:
+    """A fresh `Message-ID` in the sender's domain."""
+    sender = current_app.config.get("MAIL_DEFAULT_SENDER")
+    address = parseaddr(sender[1] if isinstance(sender, tuple) else str(sender or ""))[1]
+    domain = address.rpartition("@")[2].strip().lower()
+    if not domain or not re.fullmatch(r"[a-z0-9.-]+", domain):
+        domain = "intake.invalid"
+    return f"<{uuid.uuid4().hex}@{domain}>"
+
+
+def header_text(text: str) -> str:
+    """Text safe in a mail header: control characters (CR, LF, …) become one space."""
+    return " ".join(_CONTROL.sub(" ", text).split())
 
 
 def render(message: OutboxMessage) -> Message:
     """The e-mail for a row: subject, text and HTML parts from templates/email/."""
     with force_locale(message.locale):
         context = dict(message.context)
-        subject = render_template(f"email/{message.template}.subject.txt", **context).strip()
+        subject = render_template(f"email/{message.template}.subject.txt", **context)
         body = render_template(f"email/{message.template}.txt", **context)
         html = render_template(f"email/{message.template}.html", **context)
-    mail_message = Message(subject=subject, recipients=[message.recipient], body=body, html=html)
+    # The one chokepoint for headers: a title with a line break stays one line of subject, and
+    # a recipient saved before addresses were validated fails here, not in the SMTP dialogue.
+    recipient = emails.normalise(message.recipient, stand_in_ok=True)
+    mail_message = Message(
+        subject=header_text(subject), recipients=[recipient], body=body, html=html
+    )
+    mail_message.msgId = message.message_id or f"<outbox-{message.id}@intake.invalid>"
     for kind in context.get("attachments", []):
         filename, content_type, data = ATTACHMENTS[kind](context)
         mail_message.attach(filename, content_type, data)
@@ -121,7 +152,10 @@ def _claim(message_id: int, now: datetime) -> str | None:
             OutboxMessage.failed_at.is_(None),
             sa.or_(OutboxMessage.claimed_until.is_(None), OutboxMessage.claimed_until < now),
         )
-        .values(claimed_until=now + timedelta(seconds=CLAIM_SECONDS), claim_token=token)
+        .values(
+            claimed_until=now + timedelta(seconds=current_app.config["OUTBOX_CLAIM_SECONDS"]),
+            claim_token=token,
+        )
     )
     db.session.commit()
     return token if result.rowcount == 1 else None  # type: ignore[attr-defined]
@@ -161,7 +195,12 @@ def deliver_due(*, limit: int = 50) -> int:
         assert message is not None
         try:
             mail.send(render(message))
-        except (smtplib.SMTPException, OSError, CryptoError) as error:
+        except Exception as error:  # any error is this row's, never the loop's
+            # A database error is rolled back first; if the row cannot be marked either, the
+            # connection is gone and the error goes up to the worker, which reconnects.
+            db.session.rollback()
+            message = db.session.get(OutboxMessage, message_id)
+            assert message is not None
             _failed(message, error)
         else:
             message.sent_at = clock.now()
@@ -183,13 +222,18 @@ def _failed(message: OutboxMessage, error: Exception) -> None:
         message.failed_at = clock.now()
         message.recipient_protected, message.context = None, {}
         log.error(
-            "outbox message %s failed for good after %s attempts", message.id, message.attempts
+            "outbox message %s (%s) failed for good after %s attempts: %s",
+            message.id,
+            message.template,
+            message.attempts,
+            message.last_error,
         )
     else:
         message.next_attempt_at = clock.now() + backoff(message.attempts)
         log.warning(
-            "outbox message %s attempt %s failed: %s",
+            "outbox message %s (%s) attempt %s failed: %s",
             message.id,
+            message.template,
             message.attempts,
             message.last_error,
         )
@@ -205,48 +249,3 @@ def pending_count() -> int:
         )
         or 0
     )
-
-
-class _Stop:
-    requested = False
-
-    def __call__(self, signum: int, frame: FrameType | None) -> None:
-        self.requested = True
-
-
-def work(
-    *,
-    once: bool = False,
-    poll_seconds: float | None = None,
-    monotonic: Callable[[], float] = time.monotonic,
-    sleep: Callable[[float], None] = time.sleep,
-) -> int:
-    """Run the worker: deliver mail every poll and the scheduled jobs at start, then every
-    JOBS_INTERVAL_SECONDS; `once` runs both once, drains and returns."""
-    from intake import jobs  # jobs import the domains, which import the outbox
-
-    delay = poll_seconds or float(current_app.config["OUTBOX_POLL_SECONDS"])
-    interval = float(current_app.config["JOBS_INTERVAL_SECONDS"])
-    total = 0
-    if once:
-        jobs.run_due()
-        while (sent := deliver_due()) > 0:
-            total += sent
-        return total
-    stop = _Stop()
-    previous = (signal.signal(signal.SIGTERM, stop), signal.signal(signal.SIGINT, stop))
-    # The interval runs on the monotonic clock: a wall-clock jump (NTP, summer time) must
-    # neither stall the housekeeping nor run it in a burst.
-    jobs_ran_at: float | None = None
-    try:
-        while not stop.requested:
-            if jobs_ran_at is None or monotonic() - jobs_ran_at >= interval:
-                jobs_ran_at = monotonic()
-                jobs.run_due()
-            while (sent := deliver_due()) > 0:
-                total += sent
-            sleep(delay)
-    finally:
-        signal.signal(signal.SIGTERM, previous[0])
-        signal.signal(signal.SIGINT, previous[1])
-    return total

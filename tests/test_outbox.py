@@ -57,7 +57,7 @@ def mail_app(make_app: Callable[..., Flask], smtp: SMTPServer) -> Flask:
 
 @pytest.fixture
 def restore_signals() -> Iterator[None]:
-    """`outbox.work` installs SIGINT/SIGTERM handlers; give pytest its own back."""
+    """The worker installs SIGINT/SIGTERM handlers; give pytest its own back."""
     saved = {sig: signal.getsignal(sig) for sig in (signal.SIGINT, signal.SIGTERM)}
     yield
     for sig, handler in saved.items():
@@ -326,110 +326,6 @@ def test_cli_work_once_delivers_and_reports(
     assert len(smtp.mailbox.messages) == 1
 
 
-class WorkerTime:
-    """The worker's monotonic clock and sleep: time passes only while it sleeps between polls.
-
-    `at` runs a step once the clock reaches a second; at `stop_at` the worker is sent SIGTERM,
-    as systemd would, and finishes its round."""
-
-    def __init__(self, stop_at: float, at: dict[float, Callable[[], None]] | None = None) -> None:
-        self.seconds = 0.0
-        self.stop_at = stop_at
-        self.at = dict(at or {})
-        self.polls = 0
-
-    def monotonic(self) -> float:
-        """Seconds since the worker started."""
-        return self.seconds
-
-    def sleep(self, delay: float) -> None:
-        """The pause between two polls."""
-        self.polls += 1
-        self.seconds += delay
-        for moment in sorted(m for m in self.at if m <= self.seconds):
-            self.at.pop(moment)()
-        if self.seconds >= self.stop_at:
-            signal.raise_signal(signal.SIGTERM)
-
-
-def run_worker(
-    app: Flask, worker_time: WorkerTime, monkeypatch: pytest.MonkeyPatch
-) -> tuple[list[float], list[float]]:
-    """Run `outbox.work` until SIGTERM; when (in worker seconds) it ran the jobs and sent mail."""
-    jobs_at: list[float] = []
-    sent_at: list[float] = []
-    run_due, deliver_due = jobs.run_due, outbox.deliver_due
-
-    def counted_jobs() -> None:
-        jobs_at.append(worker_time.seconds)
-        run_due()
-
-    def counted_delivery(*, limit: int = 50) -> int:
-        sent = deliver_due(limit=limit)
-        sent_at.extend([worker_time.seconds] * sent)
-        return sent
-
-    monkeypatch.setattr(jobs, "run_due", counted_jobs)
-    monkeypatch.setattr(outbox, "deliver_due", counted_delivery)
-    with app.app_context():
-        outbox.work(monotonic=worker_time.monotonic, sleep=worker_time.sleep)
-    return jobs_at, sent_at
-
-
-def enqueue_at(app: Flask, address: str) -> Callable[[], None]:
-    """A step that queues a notification to an address."""
-
-    def step() -> None:
-        with app.app_context():
-            outbox.enqueue("new_report", address, {"inbox": "X", "acute": False})
-            db.session.commit()
-
-    return step
-
-
-def test_the_worker_runs_the_jobs_once_per_interval_and_delivers_every_poll(
-    make_app: Callable[..., Flask],
-    smtp: SMTPServer,
-    monkeypatch: pytest.MonkeyPatch,
-    restore_signals: None,
-) -> None:
-    # Given a worker that polls for mail every 2 s and runs its housekeeping every 60 s
-    app = make_app(
-        MAIL_PORT=smtp.port,
-        MAIL_SUPPRESS_SEND=False,
-        OUTBOX_POLL_SECONDS=2.0,
-        JOBS_INTERVAL_SECONDS=60,
-    )
-    # And mail queued 31 s and 95 s after it started
-    worker_time = WorkerTime(
-        stop_at=150,
-        at={31: enqueue_at(app, "a@alvsbyn.invalid"), 95: enqueue_at(app, "b@alvsbyn.invalid")},
-    )
-    # When it runs for 150 seconds, then is told to stop
-    jobs_at, sent_at = run_worker(app, worker_time, monkeypatch)
-    # Then it polled for mail every 2 s, ran the jobs at start and then once a minute
-    assert worker_time.polls == 75
-    assert jobs_at == [0, 60, 120]
-    # And each mail went at the next poll, not at the next round of jobs
-    assert sent_at == [32, 96]
-    assert [m["To"] for m in smtp.mailbox.wait_for(2)] == ["a@alvsbyn.invalid", "b@alvsbyn.invalid"]
-
-
-def test_the_jobs_interval_comes_from_the_environment(
-    make_app: Callable[..., Flask],
-    monkeypatch: pytest.MonkeyPatch,
-    restore_signals: None,
-) -> None:
-    # Given INTAKE_JOBS_INTERVAL_SECONDS=15 and the default 2 s poll
-    monkeypatch.setenv("INTAKE_JOBS_INTERVAL_SECONDS", "15")
-    app = make_app()
-    assert app.config["JOBS_INTERVAL_SECONDS"] == 15
-    # When the worker runs for a minute
-    jobs_at, _sent_at = run_worker(app, WorkerTime(stop_at=60), monkeypatch)
-    # Then the jobs ran at the first poll at least 15 s after the previous run
-    assert jobs_at == [0, 16, 32, 48]
-
-
 def test_once_runs_the_jobs_once(
     mail_app: Flask, monkeypatch: pytest.MonkeyPatch, restore_signals: None
 ) -> None:
@@ -438,3 +334,138 @@ def test_once_runs_the_jobs_once(
     result = mail_app.test_cli_runner().invoke(args=["outbox", "work", "--once"])
     assert result.exit_code == 0, result.output
     assert len(runs) == 1
+
+
+def queue(app: Flask, recipient: str, template: str = "new_report", **context: Any) -> None:
+    """Queue one message (committed)."""
+    with app.app_context():
+        outbox.enqueue(template, recipient, {"inbox": "X", "acute": False, **context})
+        db.session.commit()
+
+
+@pytest.mark.parametrize(
+    ("recipient", "template", "context", "error"),
+    [
+        # Saved before addresses were validated: a non-ASCII local part, a header injection.
+        ("åsa@skola.se", "new_report", {}, "InvalidAddress"),
+        ("pro@x.se\r\nBcc: x@y.se", "new_report", {}, "InvalidAddress"),
+        ("", "new_report", {}, "InvalidAddress"),
+        # A template that is missing or raises while rendering, an unknown attachment.
+        ("ok@example.org", "no_such_template", {}, "TemplateNotFound"),
+        ("ok@example.org", "new_report", {"attachments": ["nope"]}, "KeyError"),
+    ],
+    ids=["non-ascii", "crlf", "empty", "no-template", "bad-attachment"],
+)
+def test_a_poison_row_is_marked_and_the_others_still_go(
+    make_app: Callable[..., Flask],
+    smtp: SMTPServer,
+    caplog: pytest.LogCaptureFixture,
+    recipient: str,
+    template: str,
+    context: dict[str, Any],
+    error: str,
+) -> None:
+    # Given a poison message between two good ones, and two attempts allowed
+    app = make_app(MAIL_PORT=smtp.port, MAIL_SUPPRESS_SEND=False, OUTBOX_MAX_ATTEMPTS=2)
+    queue(app, "first@example.org")
+    queue(app, recipient, template, **context)
+    queue(app, "last@example.org")
+    # When the worker delivers
+    assert deliver(app) == 2
+    # Then the good ones arrived and the poison row counts a failed attempt with backoff
+    assert [m["To"] for m in smtp.mailbox.wait_for(2)] == ["first@example.org", "last@example.org"]
+    poison = rows(app)[1]
+    assert (poison.attempts, poison.last_error, poison.failed_at) == (1, error, None)
+    assert poison.claimed_until is None and poison.next_attempt_at > clock.now()
+    # When its backoff is over and it fails again, it is given up and its address wiped
+    with app.app_context():
+        db.session.execute(
+            sa.update(OutboxMessage).values(next_attempt_at=clock.now() - timedelta(seconds=1))
+        )
+        db.session.commit()
+    assert deliver(app) == 0
+    poison = rows(app)[1]
+    assert poison.attempts == 2 and poison.failed_at is not None
+    assert poison.recipient_protected is None
+    with app.app_context():
+        assert outbox.pending_count() == 0
+    # And nothing was sent to an injected address, and the log holds no address
+    assert len(smtp.mailbox.messages) == 2
+    for text in ("åsa", "pro@x.se", "x@y.se", "first@", "last@"):
+        assert text not in caplog.text
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "Barn\r\nBcc: x@y.se",
+        "Barn\nBcc: x@y.se",
+        "Barn\rBcc: x@y.se",
+        "Barn\x00\x1b\u2028Bcc: x@y.se",
+    ],
+)
+def test_a_name_with_line_breaks_stays_one_line_of_subject(
+    mail_app: Flask, smtp: SMTPServer, name: str
+) -> None:
+    # Given a notification whose subject carries a name with control characters
+    queue(mail_app, "barnochunga@alvsbyn.invalid", inbox=name)
+    # When it is sent
+    assert deliver(mail_app) == 1
+    [message] = smtp.mailbox.wait_for(1)
+    # Then the name is one line in the subject and adds no header
+    assert subject_of(message) == "Ny orosanmälan i inkorgen Barn Bcc: x@y.se"
+    assert message["Bcc"] is None and message["Cc"] is None
+    headers = smtp.mailbox.raw[0].split(b"\r\n\r\n", 1)[0]
+    assert b"\nBcc:" not in headers
+
+
+@pytest.mark.parametrize(
+    ("text", "clean"),
+    [
+        ("a\r\nb", "a b"),
+        ("  a \t b  ", "a b"),
+        ("a\u2028b\u2029c", "a b c"),
+        ("a\x00b\x7fc\x85d", "a b c d"),
+        ("Ålesund – möte", "Ålesund – möte"),
+    ],
+)
+def test_header_text(text: str, clean: str) -> None:
+    assert outbox.header_text(text) == clean
+
+
+def test_each_row_keeps_its_message_id_on_a_resend(
+    mail_app: Flask, smtp: SMTPServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Given a queued message
+    queue(mail_app, "barnochunga@alvsbyn.invalid")
+    [row] = rows(mail_app)
+    assert re.fullmatch(r"<[0-9a-f]{32}@alvsbyn\.invalid>", row.message_id or "")
+    # When the worker dies right after sending, before it could record the send
+    real_send = outbox.mail.send
+
+    def send_then_die(message: Any) -> None:
+        real_send(message)
+        raise KeyboardInterrupt  # not an Exception: nothing in the outbox catches it
+
+    monkeypatch.setattr(outbox.mail, "send", send_then_die)
+    with pytest.raises(KeyboardInterrupt), mail_app.app_context():
+        outbox.deliver_due()
+    monkeypatch.setattr(outbox.mail, "send", real_send)
+    # Then the row is still claimed and unsent; once the claim runs out it is sent again
+    [row] = rows(mail_app)
+    assert row.sent_at is None and row.claimed_until is not None
+    with mail_app.app_context():
+        db.session.execute(
+            sa.update(OutboxMessage).values(claimed_until=clock.now() - timedelta(seconds=1))
+        )
+        db.session.commit()
+    assert deliver(mail_app) == 1
+    # And both copies carry the row's Message-ID
+    first, second = smtp.mailbox.wait_for(2)
+    assert first["Message-ID"] == second["Message-ID"] == row.message_id
+
+
+def test_message_ids_differ_between_rows(mail_app: Flask) -> None:
+    for n in range(5):
+        queue(mail_app, f"n{n}@example.org")
+    assert len({row.message_id for row in rows(mail_app)}) == 5

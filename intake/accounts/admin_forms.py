@@ -8,9 +8,9 @@ from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import EmailField, Field, Form, IntegerField, SelectField, StringField
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import Email, InputRequired, Length, NumberRange, Optional, StopValidation
+from wtforms.validators import InputRequired, Length, NumberRange, Optional, StopValidation
 
-from intake import bootstrap
+from intake import bootstrap, emails
 from intake.accounts import forms
 from intake.reports import choices as c
 
@@ -51,7 +51,7 @@ class InboxForm(FlaskForm):
         validators=[
             Optional(),
             SavedPlaceholder(),
-            Email(_l("Skriv e-postadressen som namn@exempel.se."), check_deliverability=False),
+            emails.Address(),
             Length(max=254),
         ],
         description=_l("Hit skickas meddelandet om att en ny anmälan har kommit, utan innehåll."),

@@ -6,8 +6,9 @@ from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, EmailField, PasswordField, SelectField, StringField
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import Email, EqualTo, InputRequired, Length
+from wtforms.validators import EqualTo, InputRequired, Length
 
+from intake import emails
 from intake.accounts.models import ROLES
 
 ROLE_LABELS = {
@@ -71,7 +72,7 @@ class UserForm(FlaskForm):
         _l("E-postadress"),
         validators=[
             InputRequired(_l("Skriv e-postadressen.")),
-            Email(_l("Skriv e-postadressen som namn@exempel.se."), check_deliverability=False),
+            emails.Address(),
             Length(max=254),
         ],
     )

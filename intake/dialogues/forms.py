@@ -19,7 +19,6 @@ from wtforms import (
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import (
     DataRequired,
-    Email,
     InputRequired,
     Length,
     NumberRange,
@@ -29,7 +28,7 @@ from wtforms.validators import (
 )
 from wtforms.widgets import CheckboxInput, ListWidget
 
-from intake import clock
+from intake import clock, emails
 from intake.dialogues.models import DIGITAL, HYBRID, IN_PERSON
 
 THEMES = [
@@ -111,7 +110,7 @@ class SignupForm(FlaskForm):
         filters=[_strip],
         validators=[
             InputRequired(_l("Skriv din e-postadress.")),
-            Email(_l("Skriv e-postadressen som namn@exempel.se."), check_deliverability=False),
+            emails.Address(),
             Length(max=254),
         ],
     )
@@ -158,7 +157,7 @@ class QuestionForm(FlaskForm):
         filters=[_strip],
         validators=[
             Optional(),
-            Email(_l("Skriv e-postadressen som namn@exempel.se."), check_deliverability=False),
+            emails.Address(),
             Length(max=254),
         ],
     )

@@ -15,7 +15,7 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import InputRequired, Length, StopValidation, ValidationError
 from wtforms.widgets import CheckboxInput, ListWidget
 
-from intake import clock
+from intake import clock, emails
 from intake.reports import choices as c
 from intake.reports.identity import IdentityNumberError, parse_birth_date, parse_identity_number
 
@@ -346,13 +346,12 @@ class ReporterDetailsForm(StepForm):
 
     def _check_email(self) -> bool:
         value = self.reporter_email.data
-        if value and (
-            "@" not in value or " " in value or value.startswith("@") or value.endswith("@")
-        ):
-            self.reporter_email.errors = [
-                *self.reporter_email.errors,
-                _l("Skriv e-postadressen som namn@exempel.se."),
-            ]
+        if not value:
+            return True
+        try:
+            self.reporter_email.data = emails.normalise(value)
+        except emails.InvalidAddress as error:
+            self.reporter_email.errors = [*self.reporter_email.errors, emails.message_for(error)]
             return False
         return True
 

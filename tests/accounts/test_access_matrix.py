@@ -92,6 +92,9 @@ ROUTES: dict[str, Route] = {
     "site.leave": Route("GET", "/lamna", everyone(302)),
     "site.accessibility": Route("GET", "/tillganglighet", everyone(200)),
     "site.privacy": Route("GET", "/personuppgifter", everyone(200)),
+    # Probes for a monitor: the same for everyone; no worker runs here, so not ready.
+    "health.healthz": Route("GET", "/healthz", everyone(200)),
+    "health.readyz": Route("GET", "/readyz", everyone(503)),
     "reports.start": Route("GET", "/orosanmalan/", everyone(200)),
     "reports.step": Route("GET", "/orosanmalan/om-dig", everyone(200)),
     "reports.check": Route("GET", "/orosanmalan/granska", everyone(302)),

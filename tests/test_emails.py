@@ -1,0 +1,122 @@
+"""E-mail addresses (intake.emails): one validator for every form, one stored form."""
+
+from __future__ import annotations
+
+import pytest
+from flask import Flask
+from hypothesis import given
+from hypothesis import strategies as st
+
+from intake import emails
+
+from .dialogues.helpers import errors, new_dialogue, queued, sign_up
+
+NON_ASCII_MESSAGE = "Adressen får bara innehålla a–z, 0–9 och . _ - + före @"
+
+
+@pytest.mark.parametrize(
+    ("typed", "stored"),
+    [
+        ("anna@example.org", "anna@example.org"),
+        ("  Anna.Andersson@Skola.Alvsbyn.SE ", "anna.andersson@skola.alvsbyn.se"),
+        ("pro+orosanmalan@x.se", "pro+orosanmalan@x.se"),
+        # A line break pasted at either end is only surrounding white space.
+        ("pro@x.se\r\n", "pro@x.se"),
+        ("a_b-c@sub.example.com", "a_b-c@sub.example.com"),
+        # An internationalised domain is stored as IDNA ASCII.
+        ("sven@räksmörgås.se", "sven@xn--rksmrgs-5wao1o.se"),
+        ("Sven@RÄKSMÖRGÅS.se", "sven@xn--rksmrgs-5wao1o.se"),
+    ],
+)
+def test_valid_addresses_are_stored_normalised(typed: str, stored: str) -> None:
+    assert emails.normalise(typed) == stored
+    assert emails.normalise(stored) == stored  # idempotent
+
+
+@pytest.mark.parametrize(
+    ("typed", "non_ascii"),
+    [
+        ("åsa@skola.se", True),
+        ("jörgen.öberg@alvsbyn.se", True),
+        ("pro@x.se\r\nBcc: x@y.se", False),
+        ("pro@x.se\nBcc: x@y.se", False),
+        ("pro\r@x.se", False),
+        ("pro\x00@x.se", False),
+        ("Anna <anna@example.org>", False),
+        ("a@b", False),
+        ("@x.se", False),
+        ("anna@", False),
+        ("anna", False),
+        ("", False),
+        ("   ", False),
+        ("a@x.se, b@y.se", False),
+        ("anna@alvsbyn.invalid", False),  # setup's stand-in is never typed anew
+        ("anna@localhost", False),
+        ("x" * 250 + "@x.se", False),
+    ],
+)
+def test_invalid_addresses_are_refused_with_a_named_error(typed: str, non_ascii: bool) -> None:
+    with pytest.raises(emails.InvalidAddress) as caught:
+        emails.normalise(typed)
+    assert caught.value.non_ascii_local is non_ascii
+
+
+@pytest.mark.parametrize(
+    ("typed", "stored"),
+    [
+        ("admin@alvsbyn.invalid", "admin@alvsbyn.invalid"),
+        ("Barnochunga@Alvsbyn.INVALID", "barnochunga@alvsbyn.invalid"),
+        ("anna@example.org", "anna@example.org"),
+    ],
+)
+def test_setup_stand_ins_pass_only_when_allowed(typed: str, stored: str) -> None:
+    assert emails.normalise(typed, stand_in_ok=True) == stored
+
+
+@pytest.mark.parametrize("typed", ["åsa@alvsbyn.invalid", "a\r\n@alvsbyn.invalid", "@x.invalid"])
+def test_a_stand_in_is_still_checked(typed: str) -> None:
+    with pytest.raises(emails.InvalidAddress):
+        emails.normalise(typed, stand_in_ok=True)
+
+
+@given(st.text(max_size=80))
+def test_whatever_passes_is_ascii_and_free_of_header_breaks(text: str) -> None:
+    try:
+        stored = emails.normalise(text)
+    except emails.InvalidAddress:
+        return
+    assert stored.isascii()
+    assert not any(ch in stored for ch in "\r\n\x00 ,<>;:")
+    assert stored == stored.lower() and stored.count("@") == 1
+
+
+@pytest.mark.parametrize(
+    ("address", "message"),
+    [
+        ("åsa@skola.se", NON_ASCII_MESSAGE),
+        ("pro@x.se\r\nBcc: x@y.se", "Skriv e-postadressen som namn@exempel.se."),
+        ("anna@alvsbyn.invalid", "Skriv e-postadressen som namn@exempel.se."),
+    ],
+)
+def test_the_sign_up_form_refuses_poison_addresses_in_swedish(
+    app: Flask, address: str, message: str
+) -> None:
+    # Given a dialogue
+    dialogue_id = new_dialogue(app)
+    # When a resident signs up with a poison address
+    response = sign_up(app.test_client(), dialogue_id, address, name="Åsa Öberg")
+    # Then the page comes back with a Swedish error, what they typed kept, and nothing queued
+    assert response.status_code == 200
+    html = response.get_data(as_text=True)
+    assert any(message in error for error in errors(html))
+    assert "Åsa Öberg" in html
+    assert queued(app) == []
+
+
+def test_the_sign_up_form_stores_the_normalised_address(app: Flask) -> None:
+    dialogue_id = new_dialogue(app)
+    response = sign_up(app.test_client(), dialogue_id, "  Sven@RÄKSMÖRGÅS.se ")
+    assert response.status_code == 303
+    [row] = queued(app)
+    with app.app_context():
+        assert row.recipient == "sven@xn--rksmrgs-5wao1o.se"
