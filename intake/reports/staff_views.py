@@ -224,6 +224,9 @@ def decide(report_id: str) -> str | Response:
     try:
         handling.record_decision(found, form.decision.data, form.decided_on.data, user=current_user)
     except handling.HandlingError as error:
+        if not handling.child_rules(found):  # the page has no decision form for adults
+            flash(str(error), "error")
+            return redirect(url_for(".report", report_id=found.id))
         form.decision.errors = [str(error)]
         return _again(found, secret, decision_form=form)
     return _done(found, _("Beslutet är registrerat."))
@@ -251,11 +254,17 @@ def outcome(report_id: str) -> str | Response:
     """Record the handling state of a report about an adult."""
     found, secret = get_live_report(report_id)
     form = _outcome_form(found)
+    if handling.child_rules(found):
+        flash(_("Anmälningar om barn och unga följer skyddsbedömning och beslut."), "error")
+        return redirect(url_for(".report", report_id=found.id))
     if not form.validate():
         return _again(found, secret, outcome_form=form)
     try:
         handling.record_outcome(found, form.outcome.data, user=current_user)
     except handling.HandlingError as error:
+        if handling.child_rules(found):  # the page has no outcome form for children
+            flash(str(error), "error")
+            return redirect(url_for(".report", report_id=found.id))
         form.outcome.errors = [str(error)]
         return _again(found, secret, outcome_form=form)
     return _done(found, _("Handläggningsläget är registrerat."))
