@@ -254,9 +254,6 @@ def outcome(report_id: str) -> str | Response:
     """Record the handling state of a report about an adult."""
     found, secret = get_live_report(report_id)
     form = _outcome_form(found)
-    if handling.child_rules(found):
-        flash(_("Anmälningar om barn och unga följer skyddsbedömning och beslut."), "error")
-        return redirect(url_for(".report", report_id=found.id))
     if not form.validate():
         return _again(found, secret, outcome_form=form)
     try:
