@@ -14,6 +14,8 @@ from types import MappingProxyType
 from typing import Literal
 from zoneinfo import ZoneInfo
 
+from intake import law
+
 __all__ = [
     "OFFICE_CLOSES",
     "OFFICE_OPENS",
@@ -23,11 +25,13 @@ __all__ = [
     "add_working_days",
     "deadline_state",
     "easter_sunday",
+    "feedback_due",
     "forhandsbedomning_due",
     "is_working_day",
     "local_date",
     "next_working_day",
     "now",
+    "registration_due",
     "skyddsbedomning_due",
     "swedish_public_holidays",
     "year_bounds_utc",
@@ -39,8 +43,8 @@ STOCKHOLM = ZoneInfo("Europe/Stockholm")
 OFFICE_OPENS = time(8, 0)
 OFFICE_CLOSES = time(16, 30)
 
-# SoL 11 kap. 1 a §: the förhandsbedömning must be made within 14 days of receipt.
-FORHANDSBEDOMNING_DAYS = 14
+# The förhandsbedömning must be decided within 14 days of receipt (law.cite("sol_20_2")).
+FORHANDSBEDOMNING_DAYS = law.FORHANDSBEDOMNING_DAYS
 
 DeadlineLabel = Literal["overdue", "due_today", "upcoming"]
 
@@ -186,6 +190,18 @@ def forhandsbedomning_due(received_at: datetime) -> date:
     # to the next working day is this municipality's practice choice, not a statutory rule.
     due = local_date(received_at) + timedelta(days=FORHANDSBEDOMNING_DAYS)
     return due if is_working_day(due) else next_working_day(due)
+
+
+def registration_due(received_at: datetime) -> date:
+    """Return the date the report should be registered by: the next working day after receipt."""
+    # OSL 5 kap. 1 § (law.cite("osl_5_1")): registration without delay; see intake.law.
+    return add_working_days(local_date(received_at), law.REGISTRATION_WORKING_DAYS)
+
+
+def feedback_due(decided_on: date) -> date:
+    """Return the date the återkoppling is due, counted from the date of the decision."""
+    # Prop. 2025/26:12: "inom en viss tid"; the conservative reading is in intake.law.
+    return add_working_days(decided_on, law.FEEDBACK_WORKING_DAYS)
 
 
 @dataclass(frozen=True)

@@ -18,12 +18,11 @@ from intake.accounts.models import ADMIN, ORGANISER, User
 from intake.dialogues import erasure, questions
 from intake.dialogues import service as dialogues
 from intake.extensions import db
-from intake.reports import drafts, retention
+from intake.reports import drafts, handling, retention
 from intake.reports.models import Inbox, Report
 
 log = logging.getLogger(__name__)
 DIGEST_AFTER = time(7, 0)
-UNREGISTERED_REMINDER_DAYS = 14
 
 
 class JobRun(db.Model):  # type: ignore[name-defined]
@@ -57,8 +56,47 @@ def _claim_day(name: str, today: date) -> bool:
     return False
 
 
+def _digest_counts(inbox: Inbox, *, today: date, opens: time, closes: time) -> dict[str, int]:
+    """Per inbox: the children's deadlines, återkoppling and registration, due or overdue."""
+    counts = dict.fromkeys(
+        (
+            "due_today",
+            "overdue",
+            "feedback_due_today",
+            "feedback_overdue",
+            "unregistered_due_today",
+            "unregistered_overdue",
+        ),
+        0,
+    )
+    # Only reports with something still open: not purged, and not yet registered or decided
+    # or with an återkoppling still to send.
+    pending = db.session.scalars(
+        sa.select(Report).where(
+            Report.inbox_id == inbox.id,
+            Report.purged_at.is_(None),
+            sa.or_(
+                Report.registered_on.is_(None),
+                Report.decision.is_(None),
+                sa.and_(Report.feedback_requested.is_(True), Report.feedback_sent_at.is_(None)),
+            ),
+        )
+    )
+    for report in pending:
+        d = handling.deadlines(report, today=today, opens=opens, closes=closes)
+        # Statutory child deadlines (none for reports about adults): one count per report.
+        states = (d.skydd_state, d.forhand_state)
+        counts["overdue"] += "overdue" in states
+        counts["due_today"] += "due_today" in states and "overdue" not in states
+        counts["feedback_overdue"] += d.feedback_state == "overdue"
+        counts["feedback_due_today"] += d.feedback_state == "due_today"
+        counts["unregistered_overdue"] += d.registration_state == "overdue"
+        counts["unregistered_due_today"] += d.registration_state == "due_today"
+    return counts
+
+
 def daily_digest(*, now: datetime) -> int:
-    """Mail each inbox a count of reports due today or overdue, and unregistered ones."""
+    """Mail each inbox counts of what is due today or overdue: deadlines and registration."""
     today = clock.local_date(now)
     cfg = current_app.config
     opens, closes = (
@@ -67,37 +105,15 @@ def daily_digest(*, now: datetime) -> int:
     )
     sent = 0
     for inbox in db.session.scalars(sa.select(Inbox).where(Inbox.notification_email.is_not(None))):
-        due_today = overdue = 0
-        open_reports = db.session.scalars(
-            sa.select(Report).where(
-                Report.inbox_id == inbox.id, Report.purged_at.is_(None), Report.decision.is_(None)
-            )
-        )
-        for report in open_reports:
-            states = [
-                None
-                if report.assessed_at
-                else clock.deadline_state(
-                    clock.skyddsbedomning_due(report.received_at, opens=opens, closes=closes),
-                    today=today,
-                ),
-                clock.deadline_state(clock.forhandsbedomning_due(report.received_at), today=today),
-            ]
-            overdue += "overdue" in states
-            due_today += "due_today" in states and "overdue" not in states
-        cutoff = now - timedelta(days=UNREGISTERED_REMINDER_DAYS)
-        unregistered = retention.unregistered(inbox.id, received_before=cutoff)
-        if due_today or overdue or unregistered:
+        counts = _digest_counts(inbox, today=today, opens=opens, closes=closes)
+        if any(counts.values()):
             assert inbox.notification_email is not None
             outbox.enqueue(
                 "digest",
                 inbox.notification_email,
                 {
                     "inbox": inbox.name,
-                    "due_today": due_today,
-                    "overdue": overdue,
-                    "unregistered": unregistered,
-                    "days": UNREGISTERED_REMINDER_DAYS,
+                    **counts,
                     "login_url": f"{cfg['BASE_URL']}/personal/inkorg",
                 },
             )

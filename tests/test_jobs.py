@@ -89,20 +89,25 @@ def test_the_digest_counts_due_and_overdue_per_inbox(busy: Installation, frozen:
     mails = dict(digests(busy.app))
     assert set(mails) == {"barnochunga@alvsbyn.invalid", "vuxna@alvsbyn.invalid"}
     link = "http://127.0.0.1:5000/personal/inkorg"
+    # (registration is due the working day after receipt: Friday's report is due today)
     assert mails["barnochunga@alvsbyn.invalid"] == {
         "inbox": "Barn och unga",
         "due_today": 1,
         "overdue": 1,
-        "unregistered": 0,
-        "days": 14,
+        "feedback_due_today": 0,
+        "feedback_overdue": 0,
+        "unregistered_due_today": 1,
+        "unregistered_overdue": 0,
         "login_url": link,
     }
     assert mails["vuxna@alvsbyn.invalid"] == {
         "inbox": "Vuxna",
         "due_today": 0,
         "overdue": 0,
-        "unregistered": 1,
-        "days": 14,
+        "feedback_due_today": 0,
+        "feedback_overdue": 0,
+        "unregistered_due_today": 0,
+        "unregistered_overdue": 1,
         "login_url": link,
     }
     # And the mail holds nothing from any report

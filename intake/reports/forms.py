@@ -15,7 +15,7 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import InputRequired, Length, StopValidation, ValidationError
 from wtforms.widgets import CheckboxInput, ListWidget
 
-from intake import clock, emails
+from intake import clock, emails, law
 from intake.reports import choices as c
 from intake.reports.identity import IdentityNumberError, parse_birth_date, parse_identity_number
 
@@ -316,8 +316,17 @@ class ReporterDetailsForm(StepForm):
         """Whether the reporter reports in service (and so must give everything)."""
         return self.answers.get("reporter_type") == c.REPORTER_PROFESSIONAL
 
+    @property
+    def offers_feedback(self) -> bool:
+        """Återkoppling is asked about only for a mandated reporter about a child (law)."""
+        return law.feedback_allowed(self.answers)
+
     def validate(self, extra_validators: Any = None) -> bool:
         """Private persons give a name and a way to reach them; professionals give all."""
+        if not self.offers_feedback:
+            # Never asked, so never stored, whatever a crafted request posts.
+            self.wants_feedback.data = None
+            self.wants_feedback.raw_data = []
         ok: bool = super().validate(extra_validators)
         required: dict[str, Any] = {"reporter_name": _l("Skriv ditt namn.")}
         if self.professional:
@@ -328,8 +337,9 @@ class ReporterDetailsForm(StepForm):
                 "role": _l("Skriv din yrkesroll."),
                 "information_received_by": _l("Skriv vem som fick informationen."),
                 "information_received_on": _l("Skriv när ni fick informationen."),
-                "wants_feedback": _l("Välj om du vill ha återkoppling."),
             }
+            if self.offers_feedback:
+                required["wants_feedback"] = _l("Välj om du vill ha återkoppling.")
         elif not (self.reporter_phone.data or self.reporter_email.data):
             self.reporter_phone.errors = [
                 *self.reporter_phone.errors,

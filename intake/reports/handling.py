@@ -15,7 +15,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from intake import audit, clock, outbox
+from intake import audit, clock, law, outbox
 from intake.accounts.models import User
 from intake.crypto import custody, sealing
 from intake.extensions import db
@@ -38,18 +38,58 @@ class HandlingError(Exception):
     """An action that does not fit the report's state; `message` is Swedish."""
 
 
+# Handling states of reports about adults when the inbox sets none of its own.
+ADULT_OUTCOMES = ("Kontakt tagen", "Ingen åtgärd", "Hänvisad")
+
+
+def child_rules(report: Report) -> bool:
+    """Whether the children's deadlines apply (barn och unga; unknown counts as a child)."""
+    return report.subject_type is None or report.subject_type in law.CHILD_RULES_SUBJECTS
+
+
+def adult_outcomes(inbox: Inbox) -> list[str]:
+    """The handling states an inbox offers for reports about adults."""
+    configured = [line.strip() for line in (inbox.adult_outcomes or "").splitlines()]
+    return [line for line in configured if line] or list(ADULT_OUTCOMES)
+
+
+def acute_rank(answer: str | None, acute: bool) -> bool:
+    """Whether a report sorts with the acute ones: "ja" and "vet inte" both do."""
+    return acute or answer in law.ACUTE_AS_ACUTE
+
+
 @dataclass(frozen=True)
 class Deadlines:
-    """The statutory deadlines of a report and where they stand today."""
+    """The statutory deadlines of a report and where they stand today (None: none applies)."""
 
-    skyddsbedomning: date
-    forhandsbedomning: date
+    skyddsbedomning: date | None
+    forhandsbedomning: date | None
     skydd_state: str | None
     forhand_state: str | None
+    registration: date
+    registration_state: str | None
+    feedback: date | None = None
+    feedback_state: str | None = None
+
+    @property
+    def states(self) -> tuple[str | None, ...]:
+        """Every open deadline's state, for highlighting a row."""
+        return (self.skydd_state, self.forhand_state, self.feedback_state)
 
 
 def deadlines(report: Report, *, today: date, opens: time, closes: time) -> Deadlines:
     """Due dates, with 'overdue' / 'due_today' / 'upcoming' while the step is not done."""
+    registration = clock.registration_due(report.received_at)
+    registration_state = (
+        None if report.registered_on else clock.deadline_state(registration, today=today)
+    )
+    feedback = feedback_state = None
+    if report.feedback_requested and report.decided_on is not None:
+        feedback = clock.feedback_due(report.decided_on)
+        if report.feedback_sent_at is None:
+            feedback_state = clock.deadline_state(feedback, today=today)
+    if not child_rules(report):
+        return Deadlines(None, None, None, None, registration, registration_state)
     skydd = clock.skyddsbedomning_due(report.received_at, opens=opens, closes=closes)
     forhand = clock.forhandsbedomning_due(report.received_at)
     return Deadlines(
@@ -57,7 +97,18 @@ def deadlines(report: Report, *, today: date, opens: time, closes: time) -> Dead
         forhandsbedomning=forhand,
         skydd_state=None if report.assessed_at else clock.deadline_state(skydd, today=today),
         forhand_state=None if report.decision else clock.deadline_state(forhand, today=today),
+        registration=registration,
+        registration_state=registration_state,
+        feedback=feedback,
+        feedback_state=feedback_state,
     )
+
+
+# "Ja" and "Vet inte" sort together before the rest (intake.law.ACUTE_AS_ACUTE).
+_ACUTE_FIRST = sa.case(
+    (sa.or_(Report.acute.is_(True), Report.acute_answer.in_(sorted(law.ACUTE_AS_ACUTE))), 0),
+    else_=1,
+)
 
 
 @dataclass(frozen=True)
@@ -76,10 +127,12 @@ def list_reports(
     *,
     status: str | None,
     inbox_id: int | None,
-    acute: bool | None,
+    acute: str | None,
     page: int,
 ) -> InboxPage:
-    """Reports of the given inboxes: acute first, then newest; filtered and paginated."""
+    """Reports of the given inboxes: acute and "vet inte" first, then newest; paginated.
+
+    `acute` filters on the reporter's answer: "ja", "nej" or "vet_ej"."""
     scope: list[sa.ColumnElement[bool]] = [
         Report.inbox_id.in_(inbox_ids) if inbox_ids else sa.false()
     ]
@@ -94,15 +147,17 @@ def list_reports(
     filters = list(scope)
     if status:
         filters.append(Report.status == status)
-    if acute is not None:
-        filters.append(Report.acute.is_(acute))
+    if acute == "ja":
+        filters.append(sa.or_(Report.acute.is_(True), Report.acute_answer == "ja"))
+    elif acute in ("nej", "vet_ej"):
+        filters.append(Report.acute_answer == acute)
     total = db.session.scalar(sa.select(sa.func.count()).select_from(Report).where(*filters)) or 0
     pages = max(1, -(-total // PAGE_SIZE))
     page = min(max(page, 1), pages)
     reports = db.session.scalars(
         sa.select(Report)
         .where(*filters)
-        .order_by(Report.acute.desc(), Report.received_at.desc(), Report.id)
+        .order_by(_ACUTE_FIRST, Report.received_at.desc(), Report.id)
         .limit(PAGE_SIZE)
         .offset((page - 1) * PAGE_SIZE)
     ).all()
@@ -149,12 +204,15 @@ def open_report(
         for m in report.messages
         if m.sealed is not None
     ]
-    tag = linking.tag_for(
-        answers.get("identity_number"), secret.link_key, today=clock.local_date(clock.now())
-    )
-    if tag and report.link_tag != tag:
-        report.link_tag = tag
+    _learn(report, answers)
     linked: list[Report] = []
+    tag = None
+    if linking.allowed(report.subject_type):
+        tag = linking.tag_for(
+            answers.get("identity_number"), secret.link_key, today=clock.local_date(clock.now())
+        )
+    if report.link_tag != tag:
+        report.link_tag = tag  # a report about an adult keeps no tag (intake.reports.linking)
     if report.link_tag:
         linked = list(
             db.session.scalars(
@@ -176,6 +234,16 @@ def open_report(
     )
     db.session.commit()
     return OpenedReport(answers=answers, assessment_note=note, messages=messages, linked=linked)
+
+
+def _learn(report: Report, answers: dict[str, Any]) -> None:
+    """Fill the plain handling columns of a report from before they existed."""
+    if report.subject_type is None and answers.get("subject_type"):
+        report.subject_type = str(answers["subject_type"])
+    if report.acute_answer is None and answers.get("acute_danger"):
+        report.acute_answer = str(answers["acute_danger"])
+    if not report.feedback_requested:
+        report.feedback_requested = law.feedback_requested(answers)
 
 
 def record_assessment(report: Report, note: str, inbox: Inbox, *, user: User) -> None:
@@ -205,6 +273,8 @@ def record_decision(report: Report, decision: str, decided_on: date, *, user: Us
     """The förhandsbedömning decision: investigation opened, not opened, or already ongoing."""
     if decision not in DECISIONS:
         raise HandlingError("Välj ett beslut.")
+    if not child_rules(report):
+        raise HandlingError("Beslut inom 14 dagar gäller anmälningar om barn och unga.")
     if report.assessed_at is None:
         raise HandlingError("Registrera skyddsbedömningen först.")
     report.decision, report.decided_on, report.decided_by_id = decision, decided_on, user.id
@@ -225,8 +295,13 @@ def register_in_case_system(
     report: Report, registered_on: date, case_reference: str, *, user: User
 ) -> None:
     """The report is registered in the case management system; retention starts counting."""
-    if report.decision is None:
-        raise HandlingError("Registrera beslutet först.")
+    if report.decision is None and report.outcome is None:
+        raise HandlingError(
+            "Registrera beslutet först."
+            if child_rules(report)
+            else "Registrera handläggningsläget först."
+        )
+    check_registration_date(report, registered_on)
     report.registered_on, report.case_reference = registered_on, case_reference
     report.status = REGISTERED
     audit.record(
@@ -235,19 +310,47 @@ def register_in_case_system(
     db.session.commit()
 
 
+def check_registration_date(report: Report, registered_on: date) -> None:
+    """A registration date lies between the day the report came in and today."""
+    received = clock.local_date(report.received_at)
+    if registered_on < received:
+        raise HandlingError(
+            f"Datumet kan inte vara före den dag anmälan kom in ({received.isoformat()})."
+        )
+    if registered_on > clock.local_date(clock.now()):
+        raise HandlingError("Datumet kan inte vara i framtiden.")
+
+
+def record_outcome(report: Report, outcome: str, *, user: User) -> None:
+    """The handling state of a report about an adult (from the inbox's list). Commits."""
+    if child_rules(report):
+        raise HandlingError("Anmälningar om barn och unga följer skyddsbedömning och beslut.")
+    if outcome not in adult_outcomes(report.inbox):
+        raise HandlingError("Välj ett handläggningsläge.")
+    report.outcome, report.outcome_at = outcome, clock.now()
+    if report.status in (RECEIVED, ASSESSED):
+        report.status = DECIDED
+    audit.record(
+        "outcome_recorded",
+        actor_id=user.id,
+        actor=user.email,
+        target_type="report",
+        target_id=report.id,
+    )
+    db.session.commit()
+
+
 def feedback_possible(report: Report, answers: dict[str, Any]) -> bool:
-    """Återkoppling is for a professional reporter who asked for it, once there is a decision."""
+    """Återkoppling: a mandated reporter who asked for it, about a child, once decided."""
     return (
-        answers.get("reporter_type") == "yrkesverksam"
-        and answers.get("wants_feedback") == "ja"
-        and bool(answers.get("reporter_email"))
+        law.feedback_requested(answers)
         and report.decision is not None
         and report.feedback_sent_at is None
     )
 
 
 def send_feedback(report: Report, answers: dict[str, Any], *, user: User, locale: str) -> None:
-    """Queue the återkoppling: only whether an investigation was opened (SoL 14 kap. 1 a §)."""
+    """Queue the återkoppling: only whether an investigation was opened (intake.law)."""
     if not feedback_possible(report, answers):
         raise HandlingError("Återkoppling kan inte skickas för den här anmälan.")
     outbox.enqueue(
@@ -312,7 +415,12 @@ def move(
         outbox.enqueue(
             "new_report",
             target.notification_email,
-            {"inbox": target.name, "acute": report.acute, "login_url": f"{base_url}/personal/"},
+            {
+                "inbox": target.name,
+                "acute": report.acute,
+                "acute_answer": report.acute_answer,
+                "login_url": f"{base_url}/personal/",
+            },
         )
     audit.record(
         "report_moved",

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
+import sqlalchemy as sa
 from sqlalchemy import Date, ForeignKey, LargeBinary, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -26,6 +27,9 @@ class Inbox(db.Model):  # type: ignore[name-defined]
     recovery_wrapped_key: Mapped[bytes] = mapped_column(LargeBinary)
     is_fallback: Mapped[bool] = mapped_column(default=False)
     retention_days: Mapped[int] = mapped_column(default=30)
+    # Handling states offered for reports about adults (no statutory deadlines), one per line;
+    # None gives the defaults in intake.reports.handling.ADULT_OUTCOMES.
+    adult_outcomes: Mapped[str | None] = mapped_column(String(400))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
 
@@ -58,6 +62,14 @@ class Report(db.Model):  # type: ignore[name-defined]
     received_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
     status: Mapped[str] = mapped_column(String(20), default="received")
     acute: Mapped[bool] = mapped_column(default=False)
+    # The reporter's answer to "is it acute?": "ja", "nej" or "vet_ej" (None: not known yet,
+    # reports from before the column; filled in when the report is opened).
+    acute_answer: Mapped[str | None] = mapped_column(String(10))
+    # Whom the report concerns (choices.SUBJECT_TYPES): decides which rules apply (intake.law).
+    # The inbox a report was routed to tells as much; None until known (filled when opened).
+    subject_type: Mapped[str | None] = mapped_column(String(20))
+    # A mandated reporter asked for återkoppling about a child (a deadline runs once decided).
+    feedback_requested: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
     schema_version: Mapped[int] = mapped_column(default=1)
     # None once purged (gallrad): the row stays as a content-free tombstone.
     sealed: Mapped[bytes | None] = mapped_column(LargeBinary)
@@ -82,6 +94,9 @@ class Report(db.Model):  # type: ignore[name-defined]
     registered_on: Mapped[date | None] = mapped_column(Date)
     case_reference: Mapped[str | None] = mapped_column(String(60))
     feedback_sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # Reports about adults: the inbox's own handling state instead of the child deadlines.
+    outcome: Mapped[str | None] = mapped_column(String(60))
+    outcome_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     purged_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
     inbox: Mapped[Inbox] = relationship()

@@ -11,7 +11,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from intake import clock, outbox
+from intake import clock, law, outbox
 from intake.crypto import sealing
 from intake.crypto.symbols import random_symbols
 from intake.extensions import db
@@ -115,6 +115,9 @@ def submit(
             "received_at": received_at,
             "status": "received",
             "acute": acute,
+            "acute_answer": answers.get("acute_danger"),
+            "subject_type": answers.get("subject_type"),
+            "feedback_requested": law.feedback_requested(answers),
             "schema_version": SCHEMA_VERSION,
             "sealed": sealed,
             "followup_lookup": code.lookup,
@@ -125,7 +128,12 @@ def submit(
         outbox.enqueue(
             "new_report",
             target.notification_email,
-            {"inbox": target.name, "acute": acute, "login_url": f"{base_url}/personal/"},
+            {
+                "inbox": target.name,
+                "acute": acute,
+                "acute_answer": answers.get("acute_danger"),
+                "login_url": f"{base_url}/personal/",
+            },
         )
     if commit:
         db.session.commit()

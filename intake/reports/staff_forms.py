@@ -54,12 +54,34 @@ class DecisionForm(FlaskForm):
 
 
 class RegisterForm(FlaskForm):
-    """Registered in the case management system."""
+    """Registered in the case management system; the date lies between receipt and today."""
 
     registered_on = _date_field(_l("Registrerad den"))
     case_reference = StringField(
         _l("Diarie- eller ärendenummer"),
         validators=[InputRequired(_l("Skriv ärendenumret.")), Length(max=60)],
+    )
+
+    def __init__(self, *args: Any, received_on: date | None = None, **kw: Any) -> None:
+        super().__init__(*args, **kw)
+        self.received_on = received_on
+
+    def validate_registered_on(self, field: Any) -> None:
+        """Not before the day the report came in (not in the future: _not_future)."""
+        if field.data and self.received_on and field.data < self.received_on:
+            raise ValidationError(
+                _l(
+                    "Datumet kan inte vara före den dag anmälan kom in (%(day)s).",
+                    day=self.received_on.isoformat(),
+                )
+            )
+
+
+class OutcomeForm(FlaskForm):
+    """The handling state of a report about an adult (the inbox's own list)."""
+
+    outcome = RadioField(
+        _l("Handläggningsläge"), validators=[InputRequired(_l("Välj ett handläggningsläge."))]
     )
 
 

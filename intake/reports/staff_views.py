@@ -9,6 +9,7 @@ from flask import Blueprint, abort, current_app, flash, redirect, render_templat
 from flask_babel import gettext as _
 from flask_login import current_user
 from werkzeug.wrappers import Response
+from wtforms.fields.choices import SelectChoice
 
 from intake import audit, clock
 from intake.accounts import guard
@@ -23,6 +24,7 @@ from intake.reports.staff_forms import (
     AssessmentForm,
     DecisionForm,
     MoveForm,
+    OutcomeForm,
     RegisterForm,
 )
 
@@ -89,7 +91,8 @@ def inbox() -> str:
     status = request.args.get("status") if request.args.get("status") in handling.STATUSES else None
     chosen = request.args.get("inkorg", type=int)
     chosen = chosen if chosen in inbox_ids else None
-    acute = {"ja": True, "nej": False}.get(request.args.get("akut", ""))
+    akut = request.args.get("akut")
+    acute = akut if akut in ("ja", "nej", "vet_ej") else None
     page = handling.list_reports(
         inbox_ids,
         status=status,
@@ -121,6 +124,16 @@ def report(report_id: str) -> str:
     return _render_report(found, opened)
 
 
+def _outcome_form(found: Report, **kw: object) -> OutcomeForm:
+    form = OutcomeForm(**kw)
+    form.outcome.choices = [SelectChoice(o, o) for o in handling.adult_outcomes(found.inbox)]
+    return form
+
+
+def _register_form(found: Report, **kw: object) -> RegisterForm:
+    return RegisterForm(received_on=clock.local_date(found.received_at), **kw)
+
+
 def _render_report(found: Report, opened: handling.OpenedReport, **forms: object) -> str:
     move = MoveForm()
     move.inbox_id.choices = [
@@ -136,10 +149,12 @@ def _render_report(found: Report, opened: handling.OpenedReport, **forms: object
         sections=journey.summary(opened.answers),
         deadlines=_deadlines(found),
         decision_labels=DECISION_LABELS,
+        child_rules=handling.child_rules(found),
         feedback_possible=handling.feedback_possible(found, opened.answers),
         assessment_form=forms.get("assessment_form") or AssessmentForm(formdata=None),
         decision_form=forms.get("decision_form") or DecisionForm(formdata=None),
-        register_form=forms.get("register_form") or RegisterForm(formdata=None),
+        outcome_form=forms.get("outcome_form") or _outcome_form(found, formdata=None),
+        register_form=forms.get("register_form") or _register_form(found, formdata=None),
         move_form=move,
         empty_form=EmptyForm(),
         print_view=request.args.get("utskrift") == "1",
@@ -209,6 +224,9 @@ def decide(report_id: str) -> str | Response:
     try:
         handling.record_decision(found, form.decision.data, form.decided_on.data, user=current_user)
     except handling.HandlingError as error:
+        if not handling.child_rules(found):  # the page has no decision form for adults
+            flash(str(error), "error")
+            return redirect(url_for(".report", report_id=found.id))
         form.decision.errors = [str(error)]
         return _again(found, secret, decision_form=form)
     return _done(found, _("Beslutet är registrerat."))
@@ -218,7 +236,7 @@ def decide(report_id: str) -> str | Response:
 def register(report_id: str) -> str | Response:
     """Record that the report is in the case management system."""
     found, secret = get_live_report(report_id)
-    form = RegisterForm()
+    form = _register_form(found)
     if not form.validate():
         return _again(found, secret, register_form=form)
     try:
@@ -226,9 +244,27 @@ def register(report_id: str) -> str | Response:
             found, form.registered_on.data, form.case_reference.data.strip(), user=current_user
         )
     except handling.HandlingError as error:
-        form.case_reference.errors = [str(error)]
+        form.registered_on.errors = [str(error)]
         return _again(found, secret, register_form=form)
     return _done(found, _("Anmälan är markerad som registrerad i verksamhetssystemet."))
+
+
+@bp.post("/anmalan/<report_id>/handlaggning")
+def outcome(report_id: str) -> str | Response:
+    """Record the handling state of a report about an adult."""
+    found, secret = get_live_report(report_id)
+    form = _outcome_form(found)
+    if not form.validate():
+        return _again(found, secret, outcome_form=form)
+    try:
+        handling.record_outcome(found, form.outcome.data, user=current_user)
+    except handling.HandlingError as error:
+        if handling.child_rules(found):  # the page has no outcome form for children
+            flash(str(error), "error")
+            return redirect(url_for(".report", report_id=found.id))
+        form.outcome.errors = [str(error)]
+        return _again(found, secret, outcome_form=form)
+    return _done(found, _("Handläggningsläget är registrerat."))
 
 
 @bp.post("/anmalan/<report_id>/aterkoppling")

@@ -185,6 +185,7 @@ REPORT_ROUTES: dict[str, tuple[str, str, int]] = {
     "staff.assess": ("POST", "/skyddsbedomning", 302),
     "staff.decide": ("POST", "/beslut", 200),
     "staff.register": ("POST", "/registrerad", 200),
+    "staff.outcome": ("POST", "/handlaggning", 200),
     "staff.feedback": ("POST", "/aterkoppling", 302),
     "staff.move": ("POST", "/flytta", 302),
 }

@@ -6,17 +6,18 @@ import re
 
 import sqlalchemy as sa
 
+from intake import clock
 from intake.extensions import db
 from intake.reports.models import Report
 
-from ..reports.journey_helpers import PROFESSIONAL_ADULT, walk
+from ..reports.journey_helpers import PROFESSIONAL_CHILD, walk
 
 
 def test_caseworker_reads_and_handles_a_report(installation) -> None:  # type: ignore[no-untyped-def]
     app = installation.app
-    installation.add_user("vera@alvsbyn.invalid", "caseworker", inboxes=("Vuxna",))
+    installation.add_user("vera@alvsbyn.invalid", "caseworker", inboxes=("Barn och unga",))
     resident = app.test_client()
-    walk(resident, PROFESSIONAL_ADULT)
+    walk(resident, PROFESSIONAL_CHILD)
     staff = app.test_client()
     response = installation.login(staff, "vera@alvsbyn.invalid")
     assert response.status_code == 302 and response.location == "/personal/"
@@ -25,7 +26,7 @@ def test_caseworker_reads_and_handles_a_report(installation) -> None:  # type: i
     report_id = re.search(r"/personal/anmalan/([0-9a-f-]{36})", inbox).group(1)
     page = staff.get(f"/personal/anmalan/{report_id}")
     assert page.status_code == 200, page.get_data(as_text=True)[:3000]
-    assert "Bo verkar inte klara sin vardag." in page.get_data(as_text=True)
+    assert "Alva är ofta hungrig i skolan." in page.get_data(as_text=True)
     assert (
         staff.post(
             f"/personal/anmalan/{report_id}/skyddsbedomning", data={"note": "Ingen akut fara."}
@@ -35,7 +36,7 @@ def test_caseworker_reads_and_handles_a_report(installation) -> None:  # type: i
     assert (
         staff.post(
             f"/personal/anmalan/{report_id}/beslut",
-            data={"decision": "opened", "decided_on": "2026-01-15"},
+            data={"decision": "opened", "decided_on": clock.local_date(clock.now()).isoformat()},
         ).status_code
         == 302
     )
@@ -44,7 +45,10 @@ def test_caseworker_reads_and_handles_a_report(installation) -> None:  # type: i
     assert (
         staff.post(
             f"/personal/anmalan/{report_id}/registrerad",
-            data={"registered_on": "2026-01-16", "case_reference": "SN 2026/1"},
+            data={
+                "registered_on": clock.local_date(clock.now()).isoformat(),
+                "case_reference": "SN 2026/1",
+            },
         ).status_code
         == 302
     )

@@ -111,7 +111,6 @@ def test_professional_adult_must_give_their_details(page: Page, live_app: Flask)
         "Skriv din e-postadress i tjänsten.",
         "Skriv din arbetsplats eller verksamhet.",
         "Skriv din yrkesroll.",
-        "Välj om du vill ha återkoppling.",
     ):
         expect(summary.get_by_role("link", name=message)).to_be_visible()
     expect(page.get_by_label("Ditt namn", exact=True)).to_have_value("Lärare Lärarsson")
@@ -122,7 +121,8 @@ def test_professional_adult_must_give_their_details(page: Page, live_app: Flask)
     fill(page, "Yrkesroll eller befattning", "Lärare")
     fill(page, "Vem fick den information som väckte oron?", "Jag själv")
     fill(page, "När fick ni informationen?", "2026-01-10")
-    answer(page, "Vill du ha återkoppling om en utredning inleds?", "Ja")
+    # (återkoppling is for reports about a child only: an adult's reporter is not asked)
+    expect(page.get_by_text("Vill du ha återkoppling om en utredning inleds?")).to_have_count(0)
     proceed(page, "granska")
     expect(page.get_by_text("Älvåkraskolan")).to_be_visible()
     reference = send(page)

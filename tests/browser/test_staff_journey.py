@@ -22,6 +22,8 @@ from ..staff_helpers import PASSWORD, Installation
 from .conftest import _context
 from .person import (
     ADULT_CONCERN,
+    CHILD_CONCERN,
+    CHILD_NAME,
     NAMED,
     PROFESSIONAL,
     about_me,
@@ -30,6 +32,9 @@ from .person import (
     proceed,
     send,
     start,
+    the_child,
+    the_concern_for_child,
+    the_guardians,
 )
 
 pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("browser")]
@@ -104,7 +109,7 @@ def sign_in(page: Page, site: Site, email: str, *, offset: int = 0) -> None:
 
 
 def professional_report_about_adult(page: Page) -> str:
-    """A teacher reports about an adult, asks for återkoppling; returns the reference."""
+    """A teacher reports about an adult (not asked about återkoppling); returns the reference."""
     start(page)
     about_me(page, PROFESSIONAL, NAMED)
     proceed(page, "personen")
@@ -114,6 +119,29 @@ def professional_report_about_adult(page: Page) -> str:
     proceed(page, "oro")
     fill(page, "Beskriv vad som gör dig orolig", ADULT_CONCERN)
     answer(page, "Är personen i akut fara just nu?", "Nej")
+    proceed(page, "dina-uppgifter")
+    fill(page, "Ditt namn", "Lärare Lärarsson")
+    fill(page, "Telefonnummer", "0929-123 45")
+    fill(page, "E-postadress", REPORTER_EMAIL)
+    fill(page, "Arbetsplats eller verksamhet", WORKPLACE)
+    fill(page, "Yrkesroll eller befattning", "Lärare")
+    fill(page, "Vem fick den information som väckte oron?", "Jag själv")
+    fill(page, "När fick ni informationen?", "2026-01-10")
+    expect(page.get_by_text("Vill du ha återkoppling om en utredning inleds?")).to_have_count(0)
+    proceed(page, "granska")
+    return send(page)
+
+
+def professional_report_about_child(page: Page) -> str:
+    """A teacher reports about a child and asks for återkoppling; returns the reference."""
+    start(page)
+    about_me(page, PROFESSIONAL, NAMED)
+    proceed(page, "personen")
+    the_child(page)
+    proceed(page, "vardnadshavare")
+    the_guardians(page)
+    proceed(page, "oro")
+    the_concern_for_child(page)
     proceed(page, "dina-uppgifter")
     fill(page, "Ditt namn", "Lärare Lärarsson")
     fill(page, "Telefonnummer", "0929-123 45")
@@ -143,9 +171,9 @@ def test_caseworker_handles_report_and_sends_feedback(
 ) -> None:
     """Sign in, inbox, report, skyddsbedömning, decision, återkoppling by SMTP, print view."""
     installation = site.installation
-    installation.add_user(CASEWORKER, "caseworker", inboxes=("Vuxna",))
-    # Given a professional's report about an adult, sent in the resident's browser
-    reference = professional_report_about_adult(page)
+    installation.add_user(CASEWORKER, "caseworker", inboxes=("Barn och unga",))
+    # Given a professional's report about a child, sent in the resident's browser
+    reference = professional_report_about_child(page)
     # When the caseworker signs in, in a browser of their own
     staff = staff_context.new_page()
     sign_in(staff, site, CASEWORKER)
@@ -156,7 +184,7 @@ def test_caseworker_handles_report_and_sends_feedback(
     expect(staff).to_have_url(re.compile(r"/personal/anmalan/[^/]+$"))
     expect(staff.get_by_role("heading", level=1)).to_contain_text(reference)
     # Then the answers are there, decrypted
-    for text in (SUBJECT_FIRST, ADULT_CONCERN, WORKPLACE, REPORTER_EMAIL):
+    for text in (CHILD_NAME, CHILD_CONCERN, WORKPLACE, REPORTER_EMAIL):
         expect(staff.get_by_text(text, exact=False).first).to_be_visible()
     # When they record the skyddsbedömning
     staff.get_by_label("Bedömning och åtgärder").fill(ASSESSMENT)
@@ -190,7 +218,7 @@ def test_caseworker_handles_report_and_sends_feedback(
     staff.get_by_role("link", name=re.compile("Utskriftsvänlig version")).click()
     expect(staff).to_have_url(re.compile(r"/personal/anmalan/[^/]+/utskrift$"))
     expect(staff.get_by_text(reference).first).to_be_visible()
-    expect(staff.get_by_text(ADULT_CONCERN).first).to_be_visible()
+    expect(staff.get_by_text(CHILD_CONCERN).first).to_be_visible()
 
 
 def test_first_admin_enrols_totp_and_changes_password(page: Page, site: Site) -> None:

@@ -37,6 +37,19 @@ PROFESSIONAL_ADULT: dict[str, dict[str, Any]] = {
     },
 }
 
+# A mandated reporter (a teacher) about a child, asking for återkoppling.
+PROFESSIONAL_CHILD: dict[str, dict[str, Any]] = {
+    "om-dig": {"reporter_type": "yrkesverksam", "anonymous": "nej"},
+    "personen": {"subject_type": "barn", "first_name": "Alva", "age": "8"},
+    "vardnadshavare": {"guardian1_name": "Förälder Ett", "guardians_aware": "nej"},
+    "oro": {
+        "categories": ["omsorgssvikt"],
+        "what_happened": "Alva är ofta hungrig i skolan.",
+        "acute_danger": "vet_ej",
+    },
+    "dina-uppgifter": {**PROFESSIONAL_ADULT["dina-uppgifter"]},
+}
+
 
 def walk(client: FlaskClient, steps: dict[str, dict[str, Any]], *, send: bool = True) -> Any:
     """Post every step, then the check page; return the last response."""

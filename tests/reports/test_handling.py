@@ -37,7 +37,7 @@ from ..accounts.back_office import (
     text,
 )
 from ..staff_helpers import Installation
-from .journey_helpers import PROFESSIONAL_ADULT, walk
+from .journey_helpers import PROFESSIONAL_CHILD, walk
 
 BEA, VERA, BOTH = "bea@alvsbyn.invalid", "vera@alvsbyn.invalid", "bo@alvsbyn.invalid"
 ROW = re.compile(r'<tr class="([a-z-]*)">\s*<td><a href="/personal/anmalan/([0-9a-f-]{36})">')
@@ -210,8 +210,8 @@ def test_overdue_and_due_today_are_highlighted(
 
 def test_assessment_decision_and_registration(desk: Installation, frozen: Clock) -> None:
     frozen.set(stockholm(2026, 3, 10, 9, 0))
-    report_id = submit(desk.app, subject_type="vuxen")
-    client = signed_in(desk, VERA)
+    report_id = submit(desk.app)
+    client = signed_in(desk, BEA)
     base = f"/personal/anmalan/{report_id}"
     # Given a new report, the later steps are refused in Swedish
     early = client.post(f"{base}/beslut", data={"decision": "opened", "decided_on": "2026-03-10"})
@@ -285,11 +285,11 @@ def _bodies(message: Message) -> list[str]:
 def test_aterkoppling_reaches_the_reporter_with_nothing_but_the_decision(
     make_app: Any, smtp: Any, monkeypatch: pytest.MonkeyPatch, decision: str, sentence: str
 ) -> None:
-    # Given a professional's report that asks for återkoppling, sent through the journey
+    # Given a professional's report about a child that asks for återkoppling
     installation = install(make_app, MAIL_PORT=smtp.port, MAIL_SUPPRESS_SEND=False)
     freeze(monkeypatch, stockholm(2026, 3, 10, 9, 0))
-    installation.add_user(VERA, "caseworker", inboxes=("Vuxna",))
-    walk(installation.app.test_client(), PROFESSIONAL_ADULT)
+    installation.add_user(VERA, "caseworker", inboxes=("Barn och unga",))
+    walk(installation.app.test_client(), PROFESSIONAL_CHILD)
     (reference, report_id), = report_ids(installation.app).items()  # fmt: skip
     client = signed_in(installation, VERA)
     base = f"/personal/anmalan/{report_id}"
@@ -312,7 +312,8 @@ def test_aterkoppling_reaches_the_reporter_with_nothing_but_the_decision(
         "Du har gjort en orosanmälan i din yrkesroll och bett om återkoppling.",
         sentence,
         f"Referens: {reference}",
-        "Mer än så får socialtjänsten inte berätta (socialtjänstlagen, sekretess).",
+        "Mer än så får socialtjänsten inte berätta (sekretess enligt 26 kap. 1 § "
+        "offentlighets- och sekretesslagen (2009:400)).",
     }
     everything = f"{feedback[0].as_string()}{plain}{html}"
     for secret in [
@@ -445,12 +446,18 @@ def test_reports_about_the_same_person_are_linked_where_the_user_can_read_both(
     desk: Installation,
 ) -> None:
     app = desk.app
-    # Given two reports about the same child (the number typed differently), in two inboxes,
-    # and one about someone else
+    # Given two reports about the same child (the number typed differently), one of them moved
+    # to "Vuxna", and one about someone else
     barn = submit(app, identity_number=CHILD_PNR)
-    vuxna = submit(app, subject_type="vuxen", identity_number="160505-1232")
+    vuxna = submit(app, identity_number="160505-1232")
     other = submit(app, identity_number="201605061231")
     bo, bea = signed_in(desk, BOTH), signed_in(desk, BEA)
+    with app.app_context():
+        vuxna_inbox = desk.inbox("Vuxna").id
+    assert (
+        bea.post(f"/personal/anmalan/{vuxna}/flytta", data={"inbox_id": vuxna_inbox}).status_code
+        == 302
+    )
     # Then nothing is linked before the reports were opened (no tag without the key)
     assert _linked(bo, barn) == set()
     # When Bo, who reads both inboxes, has opened both

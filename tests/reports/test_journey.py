@@ -48,6 +48,7 @@ def test_private_anonymous_child_is_received_routed_and_notified(
         assert mail.context == {
             "inbox": "Barn och unga",
             "acute": False,
+            "acute_answer": "nej",
             "login_url": "http://127.0.0.1:5000/personal/",
         }
         # The draft now holds only the receipt: the answers are gone from it.

@@ -53,6 +53,7 @@ def handled(
     assert client.get(base).status_code == 200
     client.post(f"{base}/skyddsbedomning", data={"note": "KANARIE-anteckning."})
     client.post(f"{base}/beslut", data={"decision": "opened", "decided_on": "2026-03-10"})
+    client.post(f"{base}/handlaggning", data={"outcome": "Kontakt tagen"})  # adults only
     if registered:
         data = {"registered_on": REGISTERED.isoformat(), "case_reference": "SN 2026/17"}
         assert client.post(f"{base}/registrerad", data=data).status_code == 302
