@@ -21,6 +21,11 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
         template_folder="../templates",
         static_folder="static",
     )
+    from intake import backup
+
+    if backup.secrets_pending(app):
+        # `flask --app intake restore` before the instance has secrets (intake.backup).
+        return backup.bare_app(app, config)
     configuration.load_config(app, config)
 
     db.init_app(app)

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import click
 from flask import Flask, current_app
 from flask.cli import AppGroup
 from flask_migrate import upgrade
 
-from intake import appkeys, audit, audit_anchors, bootstrap, clock, demo, jobs, outbox
+from intake import appkeys, audit, audit_anchors, backup, bootstrap, clock, demo, jobs, outbox
 from intake.dialogues import erasure
 from intake.extensions import db
 from intake.reports import drafts, retention
@@ -160,6 +162,45 @@ def keys_reencrypt() -> None:
     click.echo(f"{appkeys.reencrypt()} skyddade värden omkrypterade.")
 
 
+@click.command("backup")
+@click.argument("path", type=click.Path(dir_okay=False, path_type=Path))
+def backup_command(path: Path) -> None:
+    """Write an encrypted backup of the database and the instance secrets to PATH (online).
+
+    The passphrase comes from INTAKE_BACKUP_PASSPHRASE, else it is asked for twice."""
+    try:
+        manifest = backup.create(path, backup.check_passphrase(backup.passphrase(confirm=True)))
+    except backup.BackupError as error:
+        click.echo(str(error), err=True)
+        raise SystemExit(1) from None
+    click.echo(
+        f"Säkerhetskopian är skriven: {path} ({manifest.dialect}, databasversion "
+        f"{manifest.revision}, {manifest.tool}). Förvara den på en annan maskin och "
+        "lösenfrasen på ett annat ställe."
+    )
+
+
+@click.command("restore")
+@click.argument("path", type=click.Path(dir_okay=False, path_type=Path))
+def restore_command(path: Path) -> None:
+    """Restore a backup into the empty instance folder and database the environment names."""
+    try:
+        manifest = backup.restore(
+            path,
+            backup.passphrase(confirm=False),
+            instance=Path(current_app.instance_path),
+            database_uri=current_app.config["SQLALCHEMY_DATABASE_URI"],
+        )
+    except backup.BackupError as error:
+        click.echo(str(error), err=True)
+        raise SystemExit(1) from None
+    click.echo(
+        f"Återställt från säkerhetskopian {backup.created_at(manifest)} "
+        f"(databasversion {manifest.revision}). Kör `flask --app intake db upgrade` om "
+        "programmet är nyare, sedan `flask --app intake audit verify`."
+    )
+
+
 def register(app: Flask) -> None:
     """Attach the commands."""
     for command in (
@@ -170,5 +211,7 @@ def register(app: Flask) -> None:
         retention_cli,
         jobs_cli,
         keys_cli,
+        backup_command,
+        restore_command,
     ):
         app.cli.add_command(command)
