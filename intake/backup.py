@@ -195,15 +195,7 @@ def _add(archive: tarfile.TarFile, name: str, content: bytes | Path) -> None:
 
 def restore(source: Path, passphrase: str, *, instance: Path, database_uri: str) -> Manifest:
     """Bring a backup back into an empty instance folder and an empty database."""
-    if not source.is_file():
-        raise BackupError(f"{source} finns inte.")
-    if (instance / secrets.FILENAME).exists():
-        raise BackupError(
-            f"Instansmappen {instance} har redan hemligheter ({secrets.FILENAME}). Återställ "
-            "bara till en tom instansmapp; inget ändrades."
-        )
-    url = sa.make_url(database_uri)
-    _require_empty_database(url)
+    url = preflight(source, instance=instance, database_uri=database_uri)
     instance.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(dir=instance, prefix=".restore-") as work:
         files = _open_sealed(source, passphrase, Path(work))
@@ -226,6 +218,20 @@ def restore(source: Path, passphrase: str, *, instance: Path, database_uri: str)
             _write_private(instance / audit_anchors.FILENAME, files[audit_anchors.FILENAME])
         _write_private(instance / secrets.FILENAME, files[secrets.FILENAME])
     return manifest
+
+
+def preflight(source: Path, *, instance: Path, database_uri: str) -> sa.URL:
+    """Check, before asking for the passphrase, that the file exists and the target is empty."""
+    if not source.is_file():
+        raise BackupError(f"{source} finns inte.")
+    if (instance / secrets.FILENAME).exists():
+        raise BackupError(
+            f"Instansmappen {instance} har redan hemligheter ({secrets.FILENAME}). Återställ "
+            "bara till en tom instansmapp; inget ändrades."
+        )
+    url = sa.make_url(database_uri)
+    _require_empty_database(url)
+    return url
 
 
 def _require_empty_database(url: sa.URL) -> None:

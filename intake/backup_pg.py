@@ -40,7 +40,8 @@ def _clients(name: str) -> dict[str, int]:
         except (OSError, subprocess.SubprocessError):
             continue
         if match := _VERSION.search(out):
-            versions[str(Path(path).resolve())] = int(match.group(1))
+            # Not resolved: Debian's /usr/bin/pg_dump links to a wrapper that reads its name.
+            versions[path] = int(match.group(1))
     return versions
 
 
@@ -54,7 +55,8 @@ def choose(name: str, server: int, *, at_least: int = 0) -> tuple[str, int]:
             f"PostgreSQL-servern har version {server}, men här finns bara {have}. "
             f"{name} måste ha minst serverns version: installera postgresql-client-{server}."
         )
-    path = min(usable, key=lambda p: (usable[p] != server, usable[p]))
+    # Same major first, then the oldest newer one; a versioned path before Debian's wrapper.
+    path = min(usable, key=lambda p: (usable[p] != server, usable[p], not p.startswith("/usr/lib")))
     return path, usable[path]
 
 
@@ -92,6 +94,9 @@ def dump(url: sa.URL, target: Path) -> str:
     path, major = choose("pg_dump", server)
     conninfo, env = _libpq(url)
     _run([path, "--format=custom", "--file", str(target), "--dbname", conninfo], env, "pg_dump")
+    with target.open("rb") if target.exists() else open(os.devnull, "rb") as written:
+        if written.read(5) != b"PGDMP":
+            raise _error(f"pg_dump ({path}) skrev ingen dump; säkerhetskopian görs inte.")
     note = "" if major == server else f" (servern är {server}; en nyare pg_dump kan läsa den)"
     return f"pg_dump {major}, server {server}{note}"
 

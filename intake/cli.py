@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 from flask import Flask, current_app
-from flask.cli import AppGroup
+from flask.cli import AppGroup, with_appcontext
 from flask_migrate import upgrade
 
 from intake import appkeys, audit, audit_anchors, backup, bootstrap, clock, demo, jobs, outbox
@@ -164,6 +164,7 @@ def keys_reencrypt() -> None:
 
 @click.command("backup")
 @click.argument("path", type=click.Path(dir_okay=False, path_type=Path))
+@with_appcontext
 def backup_command(path: Path) -> None:
     """Write an encrypted backup of the database and the instance secrets to PATH (online).
 
@@ -182,15 +183,16 @@ def backup_command(path: Path) -> None:
 
 @click.command("restore")
 @click.argument("path", type=click.Path(dir_okay=False, path_type=Path))
+@with_appcontext
 def restore_command(path: Path) -> None:
     """Restore a backup into the empty instance folder and database the environment names."""
+    target = {
+        "instance": Path(current_app.instance_path),
+        "database_uri": current_app.config["SQLALCHEMY_DATABASE_URI"],
+    }
     try:
-        manifest = backup.restore(
-            path,
-            backup.passphrase(confirm=False),
-            instance=Path(current_app.instance_path),
-            database_uri=current_app.config["SQLALCHEMY_DATABASE_URI"],
-        )
+        backup.preflight(path, **target)
+        manifest = backup.restore(path, backup.passphrase(confirm=False), **target)
     except backup.BackupError as error:
         click.echo(str(error), err=True)
         raise SystemExit(1) from None

@@ -3,7 +3,7 @@
 File layout: header | chunk*, where
     header = magic "INTAKEBK" (8) | version (1) | salt (16) | time cost (1) | memory KiB (4)
              | parallelism (1) | chunk size (4)
-    chunk  = length (4) | aead blob (`intake.crypto.aead`)
+    chunk  = length (4) | aead blob (`intake.crypto.aead`); the first one is empty
 Each chunk's associated data is the whole header, the chunk's number and whether it is the
 last one, so chunks cannot be reordered, dropped, swapped between files or cut off at the end
 without the open failing. The key comes from `keywrap.derive` with a fresh random salt.
@@ -57,6 +57,9 @@ class SealingWriter:
         self._index = 0
         self._closed = False
         out.write(self._header)
+        # An empty first chunk: a wrong passphrase fails here, so damage anywhere in the data
+        # can be told apart from a wrong passphrase.
+        self._emit(b"", last=False)
 
     def write(self, data: bytes) -> int:
         """Buffer data; full chunks are encrypted and written at once."""
