@@ -10,7 +10,7 @@ from flask import Flask
 
 def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     """Build the app: config, extensions, models, blueprints, CLI, error handlers."""
-    from intake import cli, errors, web
+    from intake import cli, errors, metrics, web
     from intake import config as configuration
     from intake.extensions import babel, csrf, db, limiter, login, mail, migrate
 
@@ -40,6 +40,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     from intake.accounts import guard  # noqa: F401 - registers the session loaders
 
     web.register(app)
+    metrics.register(app)
     cli.register(app)
     errors.register(app)
     return app

@@ -9,7 +9,18 @@ from flask import Flask, current_app
 from flask.cli import AppGroup, with_appcontext
 from flask_migrate import upgrade
 
-from intake import appkeys, audit, audit_anchors, backup, bootstrap, clock, demo, jobs, outbox
+from intake import (
+    appkeys,
+    audit,
+    audit_anchors,
+    backup,
+    bootstrap,
+    clock,
+    demo,
+    jobs,
+    metrics,
+    outbox,
+)
 from intake.dialogues import erasure
 from intake.extensions import db
 from intake.reports import drafts, retention
@@ -22,6 +33,7 @@ retention_cli = AppGroup(
 )
 jobs_cli = AppGroup("jobs", help="Scheduled work.")
 keys_cli = AppGroup("keys", help="The application keys for protected data.")
+metrics_cli = AppGroup("metrics", help="Prometheus metrics for the operator.")
 
 
 @click.command("setup")
@@ -203,6 +215,14 @@ def restore_command(path: Path) -> None:
     )
 
 
+@metrics_cli.command("serve")
+@click.option("--bind", default="127.0.0.1:9100", show_default=True, help="host:port")
+def metrics_serve(bind: str) -> None:
+    """Serve the metrics on their own address (no token: bind to loopback or an internal net)."""
+    click.echo(f"Mätvärden på http://{bind}/metrics")
+    metrics.serve(current_app._get_current_object(), bind)  # type: ignore[attr-defined]
+
+
 def register(app: Flask) -> None:
     """Attach the commands."""
     for command in (
@@ -215,5 +235,6 @@ def register(app: Flask) -> None:
         keys_cli,
         backup_command,
         restore_command,
+        metrics_cli,
     ):
         app.cli.add_command(command)
