@@ -230,7 +230,8 @@ def _database_metrics(now: datetime) -> Iterator[Metric]:
         "intake_outbox_failed", "Mails given up after the last attempt.", value=failed or 0
     )
     yield _overdue(now, names)
-    # Worker heartbeat age (intake/worker.py, added in parallel): not exposed yet; see README.
+    # HOOK (merge): the worker's heartbeat (intake/worker.py, written in parallel) belongs here as
+    # `intake_worker_heartbeat_age_seconds` = _age(now, <latest heartbeat>); not exposed yet.
 
 
 def _age(now: datetime, moment: datetime | None) -> float:
