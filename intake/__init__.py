@@ -11,7 +11,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 
 def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     """Build the app: config, extensions, models, blueprints, CLI, error handlers."""
-    from intake import cli, errors, health, ratelimit, web
+    from intake import cli, errors, health, metrics, ratelimit, web
     from intake import config as configuration
     from intake.extensions import babel, csrf, db, limiter, login, mail, migrate
 
@@ -22,6 +22,11 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
         template_folder="../templates",
         static_folder="static",
     )
+    from intake import backup
+
+    if backup.secrets_pending(app):
+        # `flask --app intake restore` before the instance has secrets (intake.backup).
+        return backup.bare_app(app, config)
     configuration.load_config(app, config)
     proxies = int(app.config["TRUSTED_PROXIES"])
     if proxies > 0:
@@ -45,6 +50,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
 
     web.register(app)
     health.register(app)
+    metrics.register(app)
     cli.register(app)
     errors.register(app)
     return app

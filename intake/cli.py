@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import click
 from flask import Flask, current_app
 from flask.cli import AppGroup, with_appcontext
@@ -18,6 +20,8 @@ from intake import (
     jobs,
     outbox,
     worker,
+    backup,
+    metrics,
 )
 from intake.dialogues import erasure
 from intake.extensions import db
@@ -31,6 +35,7 @@ retention_cli = AppGroup(
 )
 jobs_cli = AppGroup("jobs", help="Scheduled work.")
 keys_cli = AppGroup("keys", help="The application keys for protected data.")
+metrics_cli = AppGroup("metrics", help="Prometheus metrics for the operator.")
 
 
 @click.command("setup")
@@ -224,6 +229,55 @@ def keys_reencrypt() -> None:
     click.echo(f"{appkeys.reencrypt()} skyddade värden omkrypterade.")
 
 
+@click.command("backup")
+@click.argument("path", type=click.Path(dir_okay=False, path_type=Path))
+@with_appcontext
+def backup_command(path: Path) -> None:
+    """Write an encrypted backup of the database and the instance secrets to PATH (online).
+
+    The passphrase comes from INTAKE_BACKUP_PASSPHRASE, else it is asked for twice."""
+    try:
+        manifest = backup.create(path, backup.check_passphrase(backup.passphrase(confirm=True)))
+    except backup.BackupError as error:
+        click.echo(str(error), err=True)
+        raise SystemExit(1) from None
+    click.echo(
+        f"Säkerhetskopian är skriven: {path} ({manifest.dialect}, databasversion "
+        f"{manifest.revision}, {manifest.tool}). Förvara den på en annan maskin och "
+        "lösenfrasen på ett annat ställe."
+    )
+
+
+@click.command("restore")
+@click.argument("path", type=click.Path(dir_okay=False, path_type=Path))
+@with_appcontext
+def restore_command(path: Path) -> None:
+    """Restore a backup into the empty instance folder and database the environment names."""
+    target = {
+        "instance": Path(current_app.instance_path),
+        "database_uri": current_app.config["SQLALCHEMY_DATABASE_URI"],
+    }
+    try:
+        backup.preflight(path, **target)
+        manifest = backup.restore(path, backup.passphrase(confirm=False), **target)
+    except backup.BackupError as error:
+        click.echo(str(error), err=True)
+        raise SystemExit(1) from None
+    click.echo(
+        f"Återställt från säkerhetskopian {backup.created_at(manifest)} "
+        f"(databasversion {manifest.revision}). Kör `flask --app intake db upgrade` om "
+        "programmet är nyare, sedan `flask --app intake audit verify`."
+    )
+
+
+@metrics_cli.command("serve")
+@click.option("--bind", default="127.0.0.1:9100", show_default=True, help="host:port")
+def metrics_serve(bind: str) -> None:
+    """Serve the metrics on their own address (no token: bind to loopback or an internal net)."""
+    click.echo(f"Mätvärden på http://{bind}/metrics")
+    metrics.serve(current_app._get_current_object(), bind)  # type: ignore[attr-defined]
+
+
 def register(app: Flask) -> None:
     """Attach the commands."""
     for command in (
@@ -235,5 +289,8 @@ def register(app: Flask) -> None:
         retention_cli,
         jobs_cli,
         keys_cli,
+        backup_command,
+        restore_command,
+        metrics_cli,
     ):
         app.cli.add_command(command)

@@ -94,6 +94,9 @@ DEFAULTS: dict[str, Any] = {
     # None = follow BASE_URL (https: means Secure). Flask's own default is False, so a
     # setdefault after layering would never fire.
     "SESSION_COOKIE_SECURE": None,
+    # Prometheus metrics (intake.metrics): off while empty; set (≥ 32 characters) to serve
+    # /metrics to a scraper sending `Authorization: Bearer <token>`.
+    "METRICS_TOKEN": "",
 }
 
 # INTAKE_<NAME> environment variables and the config key each sets.
@@ -118,6 +121,7 @@ ENVIRONMENT: dict[str, str] = {
     "FIRST_ADMIN_EMAIL": "FIRST_ADMIN_EMAIL",
     "AUDIT_ANCHOR_FILE": "AUDIT_ANCHOR_FILE",
     "TRUSTED_PROXIES": "TRUSTED_PROXIES",
+    "METRICS_TOKEN": "METRICS_TOKEN",
 }
 
 _INTEGERS = {
