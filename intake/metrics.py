@@ -42,7 +42,7 @@ from prometheus_client import (
 from prometheus_client.core import GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
 
-from intake import clock
+from intake import clock, law
 from intake.config import ConfigError
 from intake.extensions import db
 
@@ -230,8 +230,14 @@ def _database_metrics(now: datetime) -> Iterator[Metric]:
         "intake_outbox_failed", "Mails given up after the last attempt.", value=failed or 0
     )
     yield _overdue(now, names)
-    # HOOK (merge): the worker's heartbeat (intake/worker.py, written in parallel) belongs here as
-    # `intake_worker_heartbeat_age_seconds` = _age(now, <latest heartbeat>); not exposed yet.
+    from intake.health import WorkerHeartbeat
+
+    latest = db.session.scalar(sa.select(sa.func.max(WorkerHeartbeat.beat_at)))
+    yield GaugeMetricFamily(
+        "intake_worker_heartbeat_age_seconds",
+        "Seconds since the freshest worker heartbeat (-1 when no worker has ever run).",
+        value=-1.0 if latest is None else _age(now, latest),
+    )
 
 
 def _age(now: datetime, moment: datetime | None) -> float:
@@ -251,10 +257,16 @@ def _overdue(now: datetime, names: dict[int, str]) -> GaugeMetricFamily:
     closes = clock_time.fromisoformat(cfg["OFFICE_CLOSES"])
     today = clock.local_date(now)
     counts = {(name, step): 0 for name in names.values() for step in ("skydd", "forhand")}
-    # Only open reports, and only three plain columns: never a sealed one.
+    # Only open reports, and only plain columns: never a sealed one.
+    # The statutory deadlines apply to reports about barn och unga only (intake.law).
     rows = db.session.execute(
         sa.select(Report.inbox_id, Report.received_at, Report.assessed_at).where(
-            Report.purged_at.is_(None), Report.decision.is_(None)
+            Report.purged_at.is_(None),
+            Report.decision.is_(None),
+            sa.or_(
+                Report.subject_type.is_(None),
+                Report.subject_type.in_(sorted(law.CHILD_RULES_SUBJECTS)),
+            ),
         )
     )
     for inbox_id, received_at, assessed_at in rows:
