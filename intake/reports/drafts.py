@@ -32,6 +32,10 @@ class DraftState:
     done: list[str] = field(default_factory=list)
     # After sending: the receipt to show (reference, time, the follow-up code once).
     receipt: dict[str, Any] | None = None
+    # E-legitimation (intake.reports.eid): the sign-in in flight (state, nonce, PKCE verifier)
+    # and, after it, the verified identity. Encrypted with the rest, never in the cookie.
+    eid_pending: dict[str, str] | None = None
+    verified: dict[str, str] | None = None
 
 
 @dataclass(frozen=True)
@@ -90,7 +94,13 @@ def load(handle: DraftHandle) -> DraftState | None:
         data = json.loads(aead.decrypt(handle.key, row.sealed, aad=_aad(digest)))
     except (CryptoError, ValueError):
         return None
-    return DraftState(answers=data["answers"], done=data["done"], receipt=data.get("receipt"))
+    return DraftState(
+        answers=data["answers"],
+        done=data["done"],
+        receipt=data.get("receipt"),
+        eid_pending=data.get("eid_pending"),
+        verified=data.get("verified"),
+    )
 
 
 def save(
@@ -99,7 +109,13 @@ def save(
     """Encrypt and store the draft, renewing its expiry (an UPDATE, or an INSERT if new)."""
     digest = _token_hash(handle.token)
     plaintext = json.dumps(
-        {"answers": state.answers, "done": state.done, "receipt": state.receipt}
+        {
+            "answers": state.answers,
+            "done": state.done,
+            "receipt": state.receipt,
+            "eid_pending": state.eid_pending,
+            "verified": state.verified,
+        }
     ).encode()
     sealed = aead.encrypt(handle.key, plaintext, aad=_aad(digest))
     expires_at = clock.now() + lifetime

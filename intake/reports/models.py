@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import Date, ForeignKey, LargeBinary, String, UniqueConstraint
+from sqlalchemy import Date, ForeignKey, LargeBinary, String, UniqueConstraint, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from intake.extensions import db
@@ -26,6 +26,8 @@ class Inbox(db.Model):  # type: ignore[name-defined]
     recovery_wrapped_key: Mapped[bytes] = mapped_column(LargeBinary)
     is_fallback: Mapped[bool] = mapped_column(default=False)
     retention_days: Mapped[int] = mapped_column(default=30)
+    # Professionals must sign in with e-legitimation to send a report here (intake.reports.eid).
+    require_eid_professional: Mapped[bool] = mapped_column(default=False, server_default=false())
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
 
