@@ -34,7 +34,7 @@ import requests
 from authlib.integrations.requests_client import OAuth2Session, OAuthError
 from authlib.oauth2.rfc7523 import PrivateKeyJWT
 from joserfc import jwt
-from joserfc.errors import ExpiredTokenError, JoseError
+from joserfc.errors import ExpiredTokenError, InvalidClaimError, JoseError
 from joserfc.jwk import KeySet
 
 from intake import clock
@@ -398,13 +398,15 @@ class Broker:
         )
         try:
             registry.validate(claims)
-            issued = float(claims["iat"])
         except ExpiredTokenError as error:
             raise TokenExpired() from error
-        except (JoseError, TypeError, ValueError) as error:
+        except InvalidClaimError as error:
+            # Not yet valid or issued in the future: as useless as expired.
+            if error.claim in {"iat", "nbf"}:
+                raise TokenExpired() from error
             raise BadSignature() from error
-        if issued > now.timestamp() + CLOCK_SKEW_SECONDS:
-            raise TokenExpired()
+        except JoseError as error:
+            raise BadSignature() from error
         nonce = claims.get("nonce")
         if not isinstance(nonce, str) or not hmac.compare_digest(
             nonce.encode(), pending.nonce.encode()

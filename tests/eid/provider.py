@@ -86,8 +86,13 @@ class Provider:
 
 def start(**env: str) -> Provider:
     """Start an OP on a free loopback port; return when its discovery document answers."""
+    from joserfc.jwk import RSAKey
+
     folder = installed()
     port = free_port()
+    # Each instance signs with its own fresh key (the OP's built-in dev key is the same in all).
+    signing = RSAKey.generate_key(2048, parameters={"kid": f"op-{port}", "use": "sig"})
+    env = {"OP_JWKS": json.dumps({"keys": [signing.as_dict(private=True)]}), **env}
     process = subprocess.Popen(
         ["node", "op.js"],
         cwd=folder,

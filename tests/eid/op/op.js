@@ -4,6 +4,7 @@
 // Environment:
 //   OP_PORT            port on 127.0.0.1 (the issuer is http://127.0.0.1:<port>)
 //   OP_ID_TOKEN_TTL    lifetime of ID tokens in seconds (default 600)
+//   OP_JWKS            private JWKS (JSON) the provider signs with (each instance its own)
 //   OP_PKJWT_JWKS      public JWKS (JSON) of a second client that authenticates with
 //                      private_key_jwt (optional)
 //
@@ -50,6 +51,7 @@ if (process.env.OP_PKJWT_JWKS) {
 
 const provider = new Provider(issuer, {
   clients,
+  ...(process.env.OP_JWKS ? { jwks: JSON.parse(process.env.OP_JWKS) } : {}),
   acrValues: [LOA3],
   scopes: ['openid', 'profile', PNR_SCOPE],
   claims: {
