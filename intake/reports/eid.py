@@ -29,6 +29,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import requests
 from authlib.integrations.requests_client import OAuth2Session, OAuthError
@@ -247,6 +248,14 @@ class Broker:
         self._metadata: tuple[float, Metadata] | None = None
         self.keys: KeySet | None = None
 
+    def origins(self) -> list[str]:
+        """Where the sign-in redirect may lead: the issuer's and the login page's origins."""
+        found = {_origin(self.settings.issuer)}
+        with self._lock:
+            if self._metadata is not None:
+                found.add(_origin(self._metadata[1].authorization_endpoint))
+        return sorted(found)
+
     # -- HTTP, each call with the timeout ------------------------------------------------
     def _get_json(self, url: str) -> dict[str, Any]:
         try:
@@ -458,6 +467,11 @@ class Broker:
             return parse_identity_number(value, today=clock.local_date(now)).canonical()
         except IdentityNumberError as error:
             raise PersonnummerMissing() from error
+
+
+def _origin(url: str) -> str:
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}"
 
 
 _EXTENSION = "intake.eid"

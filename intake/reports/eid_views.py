@@ -44,6 +44,24 @@ def _set_up(state: BlueprintSetupState) -> None:
     eid.init_app(state.app)
 
 
+@bp.after_app_request
+def _allow_the_broker(response: Response) -> Response:
+    """Let the sign-in form's redirect reach the broker: CSP form-action covers redirects.
+
+    Runs after intake.web's security headers (after-request hooks run in reverse order of
+    registration, and this blueprint is registered before them)."""
+    found = broker()
+    policy = response.headers.get("Content-Security-Policy", "")
+    if found is None or request.blueprint not in {"reports", "eid"}:
+        return response
+    if "form-action 'self'" in policy:
+        origins = " ".join(found.origins())
+        response.headers["Content-Security-Policy"] = policy.replace(
+            "form-action 'self'", f"form-action 'self' {origins}"
+        )
+    return response
+
+
 def broker() -> eid.Broker | None:
     """This app's broker, or None when e-legitimation is off."""
     return eid.broker_of(current_app)
