@@ -262,3 +262,25 @@ def test_private_reporters_are_not_held_back(eid_app: Any) -> None:
     app, _codes = eid_app
     _require_eid_everywhere(app)
     assert walk(app.test_client(), PRIVATE_ANONYMOUS_CHILD).status_code == 303
+
+
+def test_the_admin_sets_the_requirement_on_an_inbox(eid_app: Any) -> None:
+    """The inbox form has the setting when a broker is configured, and saves it."""
+    from ..staff_helpers import Installation
+
+    app, codes = eid_app
+    site = Installation(app=app, recovery_codes=codes)
+    site.add_user("chef@alvsbyn.se", "admin")
+    admin = app.test_client()
+    site.login(admin, "chef@alvsbyn.se")
+    with app.app_context():
+        inbox = site.inbox("Vuxna")
+        path = f"/personal/admin/inkorgar/{inbox.id}"
+        data = {"name": inbox.name, "notification_email": "", "retention_days": 30}
+    assert 'name="require_eid_professional"' in admin.get(path).get_data(as_text=True)
+    assert admin.post(path, data={**data, "require_eid_professional": "y"}).status_code == 302
+    with app.app_context():
+        assert site.inbox("Vuxna").require_eid_professional is True
+    assert admin.post(path, data=data).status_code == 302
+    with app.app_context():
+        assert site.inbox("Vuxna").require_eid_professional is False
