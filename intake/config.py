@@ -97,6 +97,22 @@ DEFAULTS: dict[str, Any] = {
     # Prometheus metrics (intake.metrics): off while empty; set (≥ 32 characters) to serve
     # /metrics to a scraper sending `Authorization: Bearer <token>`.
     "METRICS_TOKEN": "",
+    # E-legitimation through the municipality's eID broker (OpenID Connect; intake.reports.eid).
+    # An empty issuer turns it off: the service then says nothing about e-legitimation.
+    "EID_ISSUER": "",
+    "EID_CLIENT_ID": "",
+    "EID_CLIENT_SECRET": "",
+    # A PEM file: authenticate with private_key_jwt instead of the client secret.
+    "EID_PRIVATE_KEY_FILE": "",
+    # Claims and Scopes Specification for the Swedish OpenID Connect Profile 1.0 (oidc.se):
+    # §3.2 the scope and §2.1.1 the claim of the personnummer. Brokers differ: settings.
+    "EID_SCOPES": "openid profile https://id.oidc.se/scope/naturalPersonNumber",
+    "EID_PERSONNUMMER_CLAIM": "https://id.oidc.se/claim/personalIdentityNumber",
+    # given_name + family_name, or name alone.
+    "EID_NAME_CLAIMS": "given_name family_name",
+    # Swedish eID Framework, Registry for identifiers §3.1.1: Level of Assurance 3.
+    "EID_ACR_VALUES": "http://id.elegnamnden.se/loa/1.0/loa3",
+    "EID_TIMEOUT_SECONDS": 5.0,
 }
 
 # INTAKE_<NAME> environment variables and the config key each sets.
@@ -122,6 +138,15 @@ ENVIRONMENT: dict[str, str] = {
     "AUDIT_ANCHOR_FILE": "AUDIT_ANCHOR_FILE",
     "TRUSTED_PROXIES": "TRUSTED_PROXIES",
     "METRICS_TOKEN": "METRICS_TOKEN",
+    "EID_ISSUER": "EID_ISSUER",
+    "EID_CLIENT_ID": "EID_CLIENT_ID",
+    "EID_CLIENT_SECRET": "EID_CLIENT_SECRET",
+    "EID_PRIVATE_KEY_FILE": "EID_PRIVATE_KEY_FILE",
+    "EID_SCOPES": "EID_SCOPES",
+    "EID_PERSONNUMMER_CLAIM": "EID_PERSONNUMMER_CLAIM",
+    "EID_NAME_CLAIMS": "EID_NAME_CLAIMS",
+    "EID_ACR_VALUES": "EID_ACR_VALUES",
+    "EID_TIMEOUT_SECONDS": "EID_TIMEOUT_SECONDS",
 }
 
 _INTEGERS = {
@@ -131,6 +156,7 @@ _INTEGERS = {
     "MAIL_STALE_SECONDS",
     "TRUSTED_PROXIES",
 }
+_FLOATS = {"EID_TIMEOUT_SECONDS"}
 _BOOLEANS = {"MAIL_USE_TLS", "SESSION_COOKIE_SECURE"}
 
 
@@ -148,6 +174,8 @@ def _from_environment(environ: Mapping[str, str]) -> dict[str, Any]:
             continue
         if key in _INTEGERS:
             values[key] = int(raw)
+        elif key in _FLOATS:
+            values[key] = float(raw)
         elif key in _BOOLEANS:
             values[key] = raw.strip().lower() in {"1", "true", "yes", "on"}
         else:

@@ -135,6 +135,7 @@ def register(app: Flask) -> None:
     from intake.dialogues.views import bp as dialogues
     from intake.followup.views import bp as followup_staff
     from intake.followup.views import public as promise
+    from intake.reports.eid_views import bp as eid
     from intake.reports.followup_views import bp as followup
     from intake.reports.staff_views import bp as staff
     from intake.reports.views import bp as reports
@@ -144,6 +145,7 @@ def register(app: Flask) -> None:
     for blueprint in (
         site,
         reports,
+        eid,
         followup,
         dialogues,
         promise,

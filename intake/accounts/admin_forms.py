@@ -6,7 +6,7 @@ from typing import Any
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import EmailField, Field, Form, IntegerField, SelectField, StringField
+from wtforms import BooleanField, EmailField, Field, Form, IntegerField, SelectField, StringField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import InputRequired, Length, NumberRange, Optional, StopValidation
 
@@ -62,6 +62,9 @@ class InboxForm(FlaskForm):
             InputRequired(_l("Skriv ett antal dagar.")),
             NumberRange(min=1, max=3650, message=_l("Skriv ett tal mellan 1 och 3650.")),
         ],
+    )
+    require_eid_professional = BooleanField(
+        _l("Yrkesverksamma måste logga in med e-legitimation för att skicka en anmälan hit")
     )
 
 

@@ -169,7 +169,14 @@ def edit_inbox(inbox_id: int) -> str | Response:
         inbox.name = form.name.data.strip()
         inbox.notification_email = (form.notification_email.data or "").strip() or None
         inbox.retention_days = form.retention_days.data
-        _log("inbox_changed", "inbox", inbox.id, retention_days=inbox.retention_days)
+        inbox.require_eid_professional = bool(form.require_eid_professional.data)
+        _log(
+            "inbox_changed",
+            "inbox",
+            inbox.id,
+            retention_days=inbox.retention_days,
+            require_eid_professional=inbox.require_eid_professional,
+        )
         db.session.commit()
         flash(_("Inkorgen är sparad."), "info")
         return redirect(url_for(".edit_inbox", inbox_id=inbox.id))

@@ -34,6 +34,10 @@ class DraftState:
     receipt: dict[str, Any] | None = None
     # The ciphertext this state was read from: what `claim` expects to find still unchanged.
     sealed: bytes | None = field(default=None, compare=False, repr=False)
+    # E-legitimation (intake.reports.eid): the sign-in in flight (state, nonce, PKCE verifier)
+    # and, after it, the verified identity. Encrypted with the rest, never in the cookie.
+    eid_pending: dict[str, str] | None = None
+    verified: dict[str, str] | None = None
 
 
 @dataclass(frozen=True)
@@ -95,13 +99,24 @@ def load(handle: DraftHandle) -> DraftState | None:
     except (CryptoError, ValueError):
         return None
     return DraftState(
-        answers=data["answers"], done=data["done"], receipt=data.get("receipt"), sealed=row.sealed
+        answers=data["answers"],
+        done=data["done"],
+        receipt=data.get("receipt"),
+        eid_pending=data.get("eid_pending"),
+        verified=data.get("verified"),
+        sealed=row.sealed,
     )
 
 
 def _sealed(handle: DraftHandle, digest: str, state: DraftState) -> bytes:
     plaintext = json.dumps(
-        {"answers": state.answers, "done": state.done, "receipt": state.receipt}
+        {
+            "answers": state.answers,
+            "done": state.done,
+            "receipt": state.receipt,
+            "eid_pending": state.eid_pending,
+            "verified": state.verified,
+        }
     ).encode()
     return aead.encrypt(handle.key, plaintext, aad=_aad(digest))
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime
 
 import sqlalchemy as sa
-from sqlalchemy import Date, ForeignKey, LargeBinary, String, UniqueConstraint
+from sqlalchemy import Date, ForeignKey, LargeBinary, String, UniqueConstraint, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from intake.extensions import db
@@ -30,6 +30,8 @@ class Inbox(db.Model):  # type: ignore[name-defined]
     # Handling states offered for reports about adults (no statutory deadlines), one per line;
     # None gives the defaults in intake.reports.handling.ADULT_OUTCOMES.
     adult_outcomes: Mapped[str | None] = mapped_column(String(400))
+    # Professionals must sign in with e-legitimation to send a report here (intake.reports.eid).
+    require_eid_professional: Mapped[bool] = mapped_column(default=False, server_default=false())
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
 

@@ -51,10 +51,19 @@ def new_reference(year: int) -> str:
 
 
 def seal_answers(
-    answers: dict[str, Any], *, report_id: str, inbox_id: int, public_key: bytes, version: int
+    answers: dict[str, Any],
+    *,
+    report_id: str,
+    inbox_id: int,
+    public_key: bytes,
+    version: int,
+    verified: dict[str, str] | None = None,
 ) -> bytes:
-    """The answers sealed to the inbox's public key, bound to the report."""
-    plaintext = json.dumps({"answers": answers}, ensure_ascii=False).encode()
+    """The answers (and a verified identity, if any) sealed to the inbox's public key."""
+    content: dict[str, Any] = {"answers": answers}
+    if verified:
+        content["verified"] = verified  # intake.reports.eid: who the eID broker said sent it
+    plaintext = json.dumps(content, ensure_ascii=False).encode()
     return sealing.seal(plaintext, public_key, context=report_context(report_id, inbox_id, version))
 
 
@@ -70,6 +79,18 @@ def open_answers(report: Report, inbox_private_key: bytes) -> dict[str, Any]:
     return answers
 
 
+def open_verified(report: Report, inbox_private_key: bytes) -> dict[str, str] | None:
+    """The identity verified with e-legitimation sealed with the report, or None."""
+    assert report.sealed is not None
+    plaintext = sealing.open_sealed(
+        report.sealed,
+        inbox_private_key,
+        context=report_context(report.id, report.inbox_id, report.schema_version),
+    )
+    verified: dict[str, str] | None = json.loads(plaintext).get("verified")
+    return verified
+
+
 # Built once: the final submit only binds values to it.
 _INSERT_REPORT = sa.insert(Report.__table__)
 
@@ -80,6 +101,7 @@ def submit(
     base_url: str,
     commit: bool = True,
     claim: Callable[[Receipt], bool] | None = None,
+    verified: dict[str, str] | None = None,
 ) -> Receipt:
     """Route, seal and store a complete report and its notification in one transaction.
 
@@ -99,6 +121,7 @@ def submit(
         inbox_id=target.inbox_id,
         public_key=target.public_key,
         version=SCHEMA_VERSION,
+        verified=verified,
     )
     receipt = Receipt(
         reference=reference, received_at=received_at, acute=acute, followup_code=code.shown

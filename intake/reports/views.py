@@ -19,7 +19,7 @@ from flask_babel import gettext as _
 from werkzeug.wrappers import Response
 
 from intake.extensions import db, limiter
-from intake.reports import drafts, journey, service
+from intake.reports import drafts, eid_views, journey, service
 from intake.reports.forms import CheckForm
 
 bp = Blueprint("reports", __name__, url_prefix="/orosanmalan")
@@ -88,7 +88,8 @@ def step(slug: str) -> str | Response:
     if request.method == "GET":
         form = journey.bind(current, state.answers)
         return _render_step(current, form, state, validated=False)
-    form = journey.bind(current, state.answers, request.form)
+    # A verified name is not the resident's to change: posted edits of it are ignored.
+    form = journey.bind(current, state.answers, eid_views.pinned_form(request.form, state.verified))
     if not form.validate():
         return _render_step(current, form, state, validated=True)
     kept = {k: v for k, v in state.answers.items() if k not in form._fields}
@@ -118,6 +119,8 @@ def _render_step(
         validated=validated,
         answers=state.answers,
         back=_previous(current, state),
+        verified=state.verified,
+        eid_enabled=eid_views.enabled(),
     )
 
 
@@ -148,11 +151,24 @@ def check() -> str | Response:
             flash(_("Några svar saknas eller behöver ändras innan du kan skicka."), "error")
         return redirect(url_for(".step", slug=missing.slug))
     form = CheckForm()
-    if request.method == "GET" or not form.validate() or form.website.data:
+    must_sign_in = eid_views.must_sign_in(state.answers, state.verified)
+    if request.method == "GET" or not form.validate() or form.website.data or must_sign_in:
         if form.website.data:
             form.website.errors = [_("Något gick fel. Försök skicka igen.")]
+        if must_sign_in and request.method == "POST":
+            flash(
+                _(
+                    "Yrkesverksamma behöver logga in med e-legitimation innan anmälan "
+                    "kan skickas hit. Dina svar är kvar."
+                ),
+                "error",
+            )
         return render_template(
-            "reports/check.html", form=form, sections=journey.summary(state.answers)
+            "reports/check.html",
+            form=form,
+            sections=journey.summary(state.answers),
+            verified=eid_views.identity_to_seal(state.answers, state.verified),
+            must_sign_in=must_sign_in,
         )
 
     def claim(receipt: service.Receipt) -> bool:
@@ -170,7 +186,11 @@ def check() -> str | Response:
 
     try:
         service.submit(
-            state.answers, base_url=current_app.config["BASE_URL"], commit=False, claim=claim
+            state.answers,
+            base_url=current_app.config["BASE_URL"],
+            commit=False,
+            claim=claim,
+            verified=eid_views.identity_to_seal(state.answers, state.verified),
         )
     except service.AlreadySent:
         # Another press of the button sent this draft (or changed it) first: nothing written.

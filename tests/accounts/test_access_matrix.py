@@ -100,6 +100,9 @@ ROUTES: dict[str, Route] = {
     "reports.check": Route("GET", "/orosanmalan/granska", everyone(302)),
     "reports.receipt": Route("GET", "/orosanmalan/kvitto", everyone(302)),
     "reports.discard": Route("POST", "/orosanmalan/avbryt", everyone(302)),
+    # Without a broker configured (as here), e-legitimation sends everyone to the start page.
+    "eid.sign_in": Route("POST", "/orosanmalan/e-legitimation/logga-in", everyone(302)),
+    "eid.back": Route("GET", "/orosanmalan/e-legitimation/retur", everyone(302)),
     "followup.start": Route("GET", "/orosanmalan/uppfoljning/", everyone(200)),
     "followup.add": Route("POST", "/orosanmalan/uppfoljning/lagg-till", everyone(200)),
     "staff_auth.login": Route("GET", LOGIN, everyone(200)),

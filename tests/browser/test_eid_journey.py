@@ -1,0 +1,134 @@
+"""A professional signs in with e-legitimation on step 1, through a real OP's own pages.
+
+The OpenID Provider (tests/eid/op, panva/oidc-provider) runs on loopback; Chromium clicks its
+login and consent pages. axe checks every page of ours that e-legitimation adds.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+import sqlalchemy as sa
+from flask import Flask
+from playwright.sync_api import Page, expect
+
+from intake import bootstrap
+from intake.extensions import db
+from intake.reports.models import Report
+from intake.reports.service import open_answers, open_verified
+
+from ..conftest import LiveServer
+from ..eid import provider as op
+from ..eid.conftest import broker, eid_settings, pkjwt_key  # noqa: F401 - fixtures
+from .person import NAMED, PROFESSIONAL, about_me, answer, fill, proceed, send, url_of
+from .test_axe import audit
+from .watch import Watch
+
+pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("browser")]
+
+
+@pytest.fixture
+def live_config(broker: op.Provider) -> dict[str, Any]:  # noqa: F811 - the fixture
+    """The served app talks to the test OP."""
+    return eid_settings(broker.issuer)
+
+
+@pytest.fixture
+def live_app(make_app: Any, live_config: dict[str, Any]) -> tuple[Flask, dict[str, str]]:
+    """The app with CSRF on and its inboxes, keeping the recovery codes setup printed."""
+    app: Flask = make_app(**live_config)
+    with app.app_context():
+        recovery = bootstrap.run_setup().recovery_codes
+    return app, recovery
+
+
+@pytest.fixture
+def live(live_app: tuple[Flask, dict[str, str]]) -> Iterator[str]:
+    """Served on loopback, with BASE_URL = where it is served (the OP sends residents back)."""
+    app, _codes = live_app
+    server = LiveServer(app)
+    app.config["BASE_URL"] = server.url
+    with server:
+        yield server.url
+
+
+def _at_the_broker(page: Page, account: str) -> None:
+    """On the OP's own pages: log in as `account`, then consent."""
+    expect(page.get_by_role("heading", name="Testlegitimering")).to_be_visible()
+    page.get_by_label("Användar-id").fill(account)
+    page.get_by_role("button", name="Logga in").click()
+    page.get_by_role("button", name="Godkänn").click()
+
+
+def test_a_professional_signs_in_and_reports(
+    page: Page, watch: Watch, live_app: tuple[Flask, dict[str, str]]
+) -> None:
+    """Sign in on step 1; name and personnummer verified and read-only; the report says so."""
+    app, recovery = live_app
+    # Given a professional on step 1, offered e-legitimation beside going on without
+    page.goto("/orosanmalan/om-dig")
+    expect(page.get_by_role("link", name="Fortsätt utan")).to_be_visible()
+    audit(page, watch, "step 1 offering e-legitimation")
+    # When they sign in at the broker
+    page.get_by_role("button", name="Logga in med e-legitimation").click()
+    _at_the_broker(page, "anna")
+    # Then they are back on step 1, verified
+    expect(page).to_have_url(url_of("om-dig"))
+    identity = page.locator("#eid-identity")
+    expect(identity).to_contain_text("Anna Lärare")
+    expect(identity).to_contain_text("19811218-9876")
+    expect(identity).to_contain_text("Verifierad med e-legitimation")
+    audit(page, watch, "step 1 signed in")
+    # And they report about an adult
+    about_me(page, PROFESSIONAL, NAMED)
+    proceed(page, "personen")
+    answer(page, "Vem gäller din oro?", "En vuxen, 21–64 år")
+    fill(page, "Förnamn", "Bo")
+    proceed(page, "oro")
+    fill(page, "Beskriv vad som gör dig orolig", "Bo verkar inte klara sin vardag.")
+    answer(page, "Är personen i akut fara just nu?", "Nej")
+    proceed(page, "dina-uppgifter")
+    # The name is shown, verified, and cannot be typed over
+    expect(page.get_by_label("Ditt namn", exact=True)).to_have_count(0)
+    expect(page.locator("#eid-identity")).to_contain_text("Anna Lärare")
+    audit(page, watch, "details step signed in")
+    fill(page, "Telefonnummer", "0929-123 45")
+    fill(page, "E-postadress", "anna@skola.example")
+    fill(page, "Arbetsplats eller verksamhet", "Älvåkraskolan")
+    fill(page, "Yrkesroll eller befattning", "Lärare")
+    fill(page, "Vem fick den information som väckte oron?", "Jag själv")
+    fill(page, "När fick ni informationen?", "2026-01-10")
+    answer(page, "Vill du ha återkoppling om en utredning inleds?", "Ja")
+    proceed(page, "granska")
+    expect(page.locator("#eid-identity")).to_contain_text("Verifierad med e-legitimation")
+    audit(page, watch, "check page signed in")
+    send(page)
+    # Then the sealed report holds the verified identity
+    with app.app_context():
+        report = db.session.scalar(sa.select(Report))
+        assert report is not None
+        key = bootstrap.unlock_with_recovery_code(report.inbox, recovery[report.inbox.name])
+        assert open_answers(report, key)["reporter_name"] == "Anna Lärare"
+        verified = open_verified(report, key)
+    assert verified is not None and verified["personnummer"] == "198112189876"
+
+
+def test_cancelling_at_the_broker(page: Page, watch: Watch) -> None:
+    """Cancel at the broker: our failure page, the answers kept, going on without offered."""
+    page.goto("/orosanmalan/om-dig")
+    page.get_by_role("button", name="Logga in med e-legitimation").click()
+    page.get_by_role("button", name="Avbryt").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Du avbröt inloggningen")
+    audit(page, watch, "e-legitimation failure page")
+    page.get_by_role("link", name="Fortsätt utan e-legitimation").click()
+    expect(page).to_have_url(url_of("om-dig"))
+
+
+def test_without_javascript(nojs_page: Page) -> None:
+    """The round trip is plain forms and redirects: it works with JavaScript off."""
+    nojs_page.goto("/orosanmalan/om-dig")
+    nojs_page.get_by_role("button", name="Logga in med e-legitimation").click()
+    _at_the_broker(nojs_page, "bertil")
+    expect(nojs_page.locator("#eid-identity")).to_contain_text("Bertil Rektor")
