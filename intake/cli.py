@@ -13,15 +13,15 @@ from intake import (
     appkeys,
     audit,
     audit_anchors,
+    backup,
     bootstrap,
     clock,
     demo,
     health,
     jobs,
+    metrics,
     outbox,
     worker,
-    backup,
-    metrics,
 )
 from intake.dialogues import erasure
 from intake.extensions import db
