@@ -1,13 +1,13 @@
 """inbox: require e-legitimation for professional reporters
 
-Revision ID: 0009_eid
-Revises: 0008
+Revision ID: 0011_eid
+Revises: 0010_law
 """
 from alembic import op
 import sqlalchemy as sa
 
-revision = "0009_eid"
-down_revision = "0008"
+revision = "0011_eid"
+down_revision = "0010_law"
 branch_labels = None
 depends_on = None
 

@@ -1,13 +1,13 @@
 """law: tri-state acute answer, subject type, återkoppling request, adult handling states
 
-Revision ID: 0009_law
-Revises: 0008
+Revision ID: 0010_law
+Revises: 0009_worker_health
 """
 from alembic import op
 import sqlalchemy as sa
 
-revision = "0009_law"
-down_revision = "0008"
+revision = "0010_law"
+down_revision = "0009_worker_health"
 branch_labels = None
 depends_on = None
 
