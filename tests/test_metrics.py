@@ -18,7 +18,7 @@ from intake.config import ConfigError
 
 from .accounts.back_office import fast_passwords, freeze, stockholm
 from .dialogues.helpers import new_dialogue, sign_up
-from .reports.journey_helpers import PROFESSIONAL_ADULT, walk
+from .reports.journey_helpers import PROFESSIONAL_CHILD, walk
 from .staff_helpers import Installation
 
 TOKEN = "mätvärden-" + "x" * 40
@@ -82,9 +82,10 @@ def test_counts_and_timings_without_anything_personal(
     frozen = freeze(monkeypatch, stockholm(2026, 3, 10, 9, 0))
     site = _installation(make_app, METRICS_TOKEN=TOKEN)
     app = site.app
-    # Given a professional's report with a canary in every field we can, through the journey
+    # Given a professional's report about a child (the statutory deadlines apply to barn och
+    # unga only, intake.law) with a canary in every field we can, through the journey
     client = app.test_client()
-    steps = {**PROFESSIONAL_ADULT}
+    steps = {**PROFESSIONAL_CHILD}
     steps["oro"] = {**steps["oro"], "what_happened": f"{CANARY} oro"}
     steps["dina-uppgifter"] = {
         **steps["dina-uppgifter"], "reporter_name": CANARY, "reporter_email": EMAIL,
@@ -97,7 +98,7 @@ def test_counts_and_timings_without_anything_personal(
     assert answer.status_code == 303
     client.get(f"/dialoger/{dialogue_id}")
     # And a caseworker signed in
-    site.add_user(CASEWORKER, "caseworker", inboxes=("Vuxna",))
+    site.add_user(CASEWORKER, "caseworker", inboxes=("Barn och unga",))
     site.login(app.test_client(), CASEWORKER)
     # When the operator scrapes
     response = _scrape(app)
@@ -105,11 +106,11 @@ def test_counts_and_timings_without_anything_personal(
     assert response.mimetype == "text/plain"
     text = response.get_data(as_text=True)
     # Then the counts are there
-    assert _value(text, 'intake_reports_received_today{inbox="Vuxna"}') == 1
-    assert _value(text, 'intake_reports_received_today{inbox="Barn och unga"}') == 0
+    assert _value(text, 'intake_reports_received_today{inbox="Barn och unga"}') == 1
+    assert _value(text, 'intake_reports_received_today{inbox="Vuxna"}') == 0
     assert _value(text, "intake_outbox_queued") >= 2  # the inbox's notice and the confirmation
     assert _value(text, "intake_outbox_failed") == 0
-    assert _value(text, 'intake_deadlines_overdue{inbox="Vuxna",step="forhand"}') == 0
+    assert _value(text, 'intake_deadlines_overdue{inbox="Barn och unga",step="forhand"}') == 0
     # And the latency is grouped by blueprint, never by path
     for group in ("report", "dialogue", "staff"):
         assert f'intake_http_request_duration_seconds_count{{group="{group}"}}' in text
@@ -120,9 +121,9 @@ def test_counts_and_timings_without_anything_personal(
     # When two weeks and more pass without a decision, the deadlines show as overdue
     frozen.advance(days=20)
     later = _scrape(app).get_data(as_text=True)
-    assert _value(later, 'intake_deadlines_overdue{inbox="Vuxna",step="forhand"}') == 1
-    assert _value(later, 'intake_deadlines_overdue{inbox="Vuxna",step="skydd"}') == 1
-    assert _value(later, 'intake_reports_received_today{inbox="Vuxna"}') == 0
+    assert _value(later, 'intake_deadlines_overdue{inbox="Barn och unga",step="forhand"}') == 1
+    assert _value(later, 'intake_deadlines_overdue{inbox="Barn och unga",step="skydd"}') == 1
+    assert _value(later, 'intake_reports_received_today{inbox="Barn och unga"}') == 0
     assert _value(later, "intake_outbox_oldest_age_seconds") >= timedelta(days=20).total_seconds()
 
 
