@@ -20,7 +20,7 @@ from flask_migrate import upgrade
 from intake import create_app
 from intake.extensions import db
 from intake.followup import progress, service
-from intake.followup.models import Activity, ActivityTotal, Commitment, MonthOf, Promise
+from intake.followup.models import Activity, ActivityTotal, MonthOf, Promise
 
 from ..conftest import POSTGRES, RUN_ID, base_config
 from .factories import (
