@@ -1,4 +1,5 @@
-"""The part of a calendar year a promise covers, and a yearly target prorated to it.
+"""The days a promise is in force (its window), the part of a calendar year it covers, and
+a yearly target prorated to it.
 
 Decision (issue 11): a yearly target for a promise that covers only part of a year is
 prorated by the calendar months it covers — a month it covers only in part counts as a whole
@@ -8,8 +9,50 @@ month — and the result is rounded up: "10 per år; 5 för jul–dec 2026".
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
+
+from intake.followup.models import Promise
+
+
+@dataclass(frozen=True)
+class Window:
+    """The dates (inclusive) a promise is in force; `end` None means still in force."""
+
+    start: date
+    end: date | None
+
+    def overlap(self, first: date, last: date) -> tuple[date, date] | None:
+        """The part of [first, last] inside the window."""
+        start, end = max(self.start, first), min(self.end or last, last)
+        return (start, end) if start <= end else None
+
+
+def windows(promises: Sequence[Promise]) -> dict[int, Window]:
+    """Each promise's window, given the promises that follow it."""
+    ordered = sorted(promises, key=lambda p: (p.valid_from, p.id))
+    found: dict[int, Window] = {}
+    for index, promise in enumerate(ordered):
+        ends: list[date] = []
+        if index + 1 < len(ordered):
+            ends.append(ordered[index + 1].valid_from - timedelta(days=1))
+        if not promise.until_replaced and promise.valid_to is not None:
+            ends.append(promise.valid_to)
+        if promise.closed_on is not None:
+            ends.append(promise.closed_on)
+        found[promise.id] = Window(promise.valid_from, min(ends) if ends else None)
+    return found
+
+
+def in_force(promises: Sequence[Promise], day: date) -> Promise | None:
+    """The promise in force on a date."""
+    spans = windows(promises)
+    for promise in promises:
+        window = spans[promise.id]
+        if window.start <= day and (window.end is None or day <= window.end):
+            return promise
+    return None
 
 
 def months_between(first: date, last: date) -> int:

@@ -57,50 +57,14 @@ from intake.followup.models import (
     YearNote,
     YearOf,
 )
+from intake.followup.periods import Window as Window
+from intake.followup.periods import in_force as in_force
+from intake.followup.periods import windows as windows
 
 DONE, ON_TRACK, BEHIND, NOT_DONE, CONTINUING = "done", "on_track", "behind", "not_done", "ongoing"
 # Not done yet (once a year, before the day it is due); ongoing without any activity; a year
 # that is over without anything recorded at all.
 NOT_YET, NO_ACTIVITY, NO_DATA = "not_yet", "no_activity", "no_data"
-
-
-@dataclass(frozen=True)
-class Window:
-    """The dates (inclusive) a promise is in force; `end` None means still in force."""
-
-    start: date
-    end: date | None
-
-    def overlap(self, first: date, last: date) -> tuple[date, date] | None:
-        """The part of [first, last] inside the window."""
-        start, end = max(self.start, first), min(self.end or last, last)
-        return (start, end) if start <= end else None
-
-
-def windows(promises: Sequence[Promise]) -> dict[int, Window]:
-    """Each promise's window, given the promises that follow it."""
-    ordered = sorted(promises, key=lambda p: (p.valid_from, p.id))
-    found: dict[int, Window] = {}
-    for index, promise in enumerate(ordered):
-        ends: list[date] = []
-        if index + 1 < len(ordered):
-            ends.append(ordered[index + 1].valid_from - timedelta(days=1))
-        if not promise.until_replaced and promise.valid_to is not None:
-            ends.append(promise.valid_to)
-        if promise.closed_on is not None:
-            ends.append(promise.closed_on)
-        found[promise.id] = Window(promise.valid_from, min(ends) if ends else None)
-    return found
-
-
-def in_force(promises: Sequence[Promise], day: date) -> Promise | None:
-    """The promise in force on a date."""
-    spans = windows(promises)
-    for promise in promises:
-        window = spans[promise.id]
-        if window.start <= day and (window.end is None or day <= window.end):
-            return promise
-    return None
 
 
 @dataclass(frozen=True)
