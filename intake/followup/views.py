@@ -238,8 +238,10 @@ def counting_rule(commitment_id: int) -> Response:
     """Admins choose which held dialogues a dialogue commitment counts."""
     found = get_commitment(commitment_id)
     form = RuleForm()
-    if current_user.role != ADMIN or found.source != FROM_DIALOGUES:
+    if current_user.role != ADMIN:
         abort(403)
+    if found.source != FROM_DIALOGUES:
+        abort(404)  # only a dialogue commitment has a counting rule
     if not form.validate():
         flash(_("Välj vilka dialoger som ska räknas."), "error")
     else:
