@@ -190,7 +190,13 @@ class DialogueForm(FlaskForm):
     description = TextAreaField(_l("Beskrivning"), validators=[Optional(), Length(max=5000)])
     themes = MultiCheckbox(_l("Teman"), choices=THEMES)
     hosts = MultiCheckbox(
-        _l("Arrangörer"), choices=HOSTS, validators=[InputRequired(_l("Välj minst en arrangör."))]
+        _l("Arrangörer"),
+        choices=HOSTS,
+        validators=[InputRequired(_l("Välj minst en arrangör."))],
+        description=_l(
+            "Kryssa i båda när polisen och kommunen håller dialogen tillsammans. Medborgarlöftets "
+            "åtagande om gemensamma dialoger räknar bara dialoger med båda som arrangörer."
+        ),
     )
     starts_at = _moment(_l("Börjar"), required=True)
     ends_at = _moment(_l("Slutar"), required=True)
@@ -263,6 +269,25 @@ class DialogueForm(FlaskForm):
         if self.format.data in (IN_PERSON, HYBRID) and not field.data:
             raise ValidationError(_l("Skriv var dialogen hålls."))
 
+    # The stored start and end when editing: a past dialogue's other details can still be
+    # corrected, but no dialogue is given a time that has already begun.
+    kept_times: tuple[datetime, datetime] | None = None
+
+    def validate(self, extra_validators: Any = None) -> bool:
+        """The field rules, then: a new or changed time must lie ahead (registrants are
+        mailed every new time, and a time already gone helps no one)."""
+        valid = bool(super().validate(extra_validators))
+        starts, ends = self._moment_of(self.starts_at), self._moment_of(self.ends_at)
+        if starts is None or ends is None or (starts, ends) == self.kept_times:
+            return valid
+        if starts <= clock.now():
+            self.starts_at.errors = [
+                *self.starts_at.errors,
+                _l("Tiden har redan varit. Välj en tid som inte har passerat."),
+            ]
+            return False
+        return valid
+
 
 class HeldReportForm(FlaskForm):
     """After the dialogue."""
@@ -289,6 +314,21 @@ class HeldReportForm(FlaskForm):
     follow_up_actions = TextAreaField(
         _l("Åtgärder att följa upp"), validators=[Optional(), Length(max=5000)]
     )
+
+    # When the dialogue ends: the report is refused before that (set by the view).
+    dialogue_ends_at: datetime | None = None
+
+    def validate_held(self, field: Any) -> None:
+        """Only after the dialogue has ended."""
+        if self.dialogue_ends_at is not None and clock.now() < self.dialogue_ends_at:
+            raise ValidationError(
+                _l(
+                    "Rapporten kan lämnas först när dialogen har slutat, %(when)s.",
+                    when=self.dialogue_ends_at.astimezone(clock.STOCKHOLM).strftime(
+                        "%Y-%m-%d %H:%M"
+                    ),
+                )
+            )
 
 
 class AnswerForm(FlaskForm):

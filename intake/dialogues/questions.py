@@ -130,6 +130,19 @@ def reseal_whole(private_key: bytes, *, by_id: int, by: str) -> int:
     return len(whole)
 
 
+class NotEnded(Exception):
+    """A held report for a dialogue that has not ended yet."""
+
+    def __init__(self, ends_at: datetime) -> None:
+        super().__init__(ends_at)
+        self.ends_at = ends_at
+
+
+def report_open(dialogue: Dialogue, *, now: datetime) -> bool:
+    """Whether the dialogue has ended, so that what happened there can be reported."""
+    return now >= dialogue.ends_at
+
+
 def record_held(
     dialogue: Dialogue,
     *,
@@ -140,12 +153,17 @@ def record_held(
     follow_up_actions: str,
     by_id: int,
     by: str,
+    now: datetime | None = None,
 ) -> HeldReport:
-    """The held-dialogue report (created or replaced); commits."""
+    """The held-dialogue report (created or replaced); commits. NotEnded (nothing saved)
+    before the dialogue's end: a dialogue that has not been held cannot count as held."""
+    now = now or clock.now()
+    if not report_open(dialogue, now=now):
+        raise NotEnded(dialogue.ends_at)
     report = dialogue.report or HeldReport(dialogue_id=dialogue.id)
     report.held, report.attendees, report.summary = held, attendees, summary
     report.themes_raised, report.follow_up_actions = themes_raised, follow_up_actions
-    report.recorded_by_id, report.recorded_at = by_id, clock.now()
+    report.recorded_by_id, report.recorded_at = by_id, now
     db.session.add(report)
     audit.record(
         "dialogue_report_recorded",

@@ -135,6 +135,7 @@ def edit(dialogue_id: int) -> str | Response:
     dialogue keeps its time (the form says why); its other details can still be corrected."""
     dialogue = get_dialogue(dialogue_id)
     form = DialogueForm(obj=dialogue)
+    form.kept_times = (dialogue.starts_at, dialogue.ends_at)
     if request.method == "GET":
         for name in ("starts_at", "ends_at", "signup_opens_at", "signup_closes_at"):
             getattr(form, name).data = _local_input(getattr(dialogue, name))
@@ -354,24 +355,32 @@ def held_report(dialogue_id: int) -> str | Response:
     """After the dialogue: held or not, attendees, summary, themes, follow-up actions."""
     dialogue = get_dialogue(dialogue_id)
     form = HeldReportForm(obj=dialogue.report)
+    form.dialogue_ends_at = dialogue.ends_at
     if request.method == "GET" and dialogue.report is not None:
         form.held.data = "ja" if dialogue.report.held else "nej"
     if form.validate_on_submit():
-        asked.record_held(
-            dialogue,
-            held=form.held.data == "ja",
-            attendees=form.attendees.data,
-            summary=(form.summary.data or "").strip(),
-            themes_raised=(form.themes_raised.data or "").strip(),
-            follow_up_actions=(form.follow_up_actions.data or "").strip(),
-            by_id=current_user.id,
-            by=current_user.email,
-        )
-        flash(_("Rapporten är sparad."), "info")
-        return redirect(url_for(".show", dialogue_id=dialogue.id))
+        try:
+            asked.record_held(
+                dialogue,
+                held=form.held.data == "ja",
+                attendees=form.attendees.data,
+                summary=(form.summary.data or "").strip(),
+                themes_raised=(form.themes_raised.data or "").strip(),
+                follow_up_actions=(form.follow_up_actions.data or "").strip(),
+                by_id=current_user.id,
+                by=current_user.email,
+                now=clock.now(),
+            )
+        except asked.NotEnded:
+            # The dialogue's end moved after the form was checked: say so, keep the answers.
+            form.held.errors = [_("Rapporten kan lämnas först när dialogen har slutat.")]
+        else:
+            flash(_("Rapporten är sparad."), "info")
+            return redirect(url_for(".show", dialogue_id=dialogue.id))
     return render_template(
         "organiser/report.html",
         dialogue=dialogue,
         form=form,
+        is_open=asked.report_open(dialogue, now=clock.now()),
         checked_in=attendance.checked_in_people(dialogue.id),
     )

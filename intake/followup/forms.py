@@ -7,9 +7,12 @@ from typing import Any
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, DateField, IntegerField, StringField, TextAreaField
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import InputRequired, Length, NumberRange, Optional, ValidationError
 
 from intake import clock
+from intake.dialogues.forms import Choice
+from intake.followup.models import ANY_DIALOGUE, BOTH_HOSTS
 
 
 def _not_future(form: Any, field: Any) -> None:
@@ -65,3 +68,18 @@ class PromiseForm(FlaskForm):
         """After the start."""
         if field.data and self.valid_from.data and field.data < self.valid_from.data:
             raise ValidationError(_l("Slutdatumet måste vara efter startdatumet."))
+
+
+class RuleForm(FlaskForm):
+    """Which held dialogues a dialogue commitment counts."""
+
+    rule = Choice(
+        _l("Vilka dialoger räknas?"),
+        choices=[
+            SelectChoice(
+                BOTH_HOSTS, _l("Bara dialoger där både polisen och kommunen är arrangörer")
+            ),
+            SelectChoice(ANY_DIALOGUE, _l("Alla hållna dialoger")),
+        ],
+        validators=[InputRequired(_l("Välj vilka dialoger som ska räknas."))],
+    )

@@ -22,6 +22,10 @@ PARTIES = (POLICE, MUNICIPALITY, BOTH)
 AT_LEAST_PER_YEAR, ONCE_PER_YEAR, ONCE, ONGOING = "per_year", "once_per_year", "once", "ongoing"
 TARGET_TYPES = (AT_LEAST_PER_YEAR, ONCE_PER_YEAR, ONCE, ONGOING)
 FROM_ACTIVITIES, FROM_DIALOGUES = "activities", "dialogues"
+# Which held dialogues a dialogue commitment counts: only those the organiser marked as hosted
+# by both the police and the municipality (the partners' joint dialogues), or any.
+BOTH_HOSTS, ANY_DIALOGUE = "both_hosts", "any"
+COUNTING_RULES = (BOTH_HOSTS, ANY_DIALOGUE)
 
 
 class Promise(db.Model):  # type: ignore[name-defined]
@@ -65,6 +69,15 @@ class Commitment(db.Model):  # type: ignore[name-defined]
     target: Mapped[int | None] = mapped_column()
     counts_what: Mapped[str] = mapped_column(Text, default="")
     source: Mapped[str] = mapped_column(String(20), default=FROM_ACTIVITIES)
+    counting_rule: Mapped[str] = mapped_column(
+        String(20), default=ANY_DIALOGUE, server_default=ANY_DIALOGUE
+    )
+    # The commitment of the earlier promise this one was copied from, and (for "done once")
+    # the date it was done under that promise, once staff point to it to mark this one done.
+    copied_from_id: Mapped[int | None] = mapped_column(
+        ForeignKey("commitment.id", ondelete="SET NULL")
+    )
+    done_earlier_on: Mapped[date | None] = mapped_column(Date)
 
     promise: Mapped[Promise] = relationship(back_populates="commitments")
 

@@ -7,10 +7,20 @@ Rules:
 - Activities count toward their commitment when dated inside the promise's window.
 - Dialogues with a held report marked held count toward the promise's dialogue commitment
   (source "dialogues") for the Stockholm date they started — no double entry; a dialogue
-  later marked not held stops counting.
+  later marked not held stops counting. A commitment with the rule "both hosts" counts only
+  the dialogues the organiser marked as hosted by both the police and the municipality.
 - Years are Stockholm calendar years. "At least N per year" and "once per year" are judged
-  per year; "once" is done from the year it was first done; "ongoing" has no number.
+  per year; "once" is done from the year it was first done (or, copied into a successive
+  promise, once staff point to when it was done under the earlier one); "ongoing" has no
+  number, and is "ongoing" only with at least one activity in the year.
+- "At least N per year" for a promise covering part of a year: N prorated by the months
+  covered, rounded up (`periods`).
 - Expected so far = target × the elapsed share of the part of the year the promise covers.
+  "Once per year" has no pace: it is done, or not done yet with the day it is due.
+- A year that is over with nothing recorded for any commitment (no activity, no held
+  dialogue, no written reason) is "no follow-up recorded", never "not done".
+- A ledger `as_of` a day (a report for part of a year) counts only up to that day and judges
+  as on that day: pace, never a final "not done" before the year has ended.
 
 All counting is two SQL statements for every year at once: the monthly activity totals that
 `models.ActivityTotal` keeps with every activity change, summed per year (less, in a promise's
@@ -32,8 +42,10 @@ import sqlalchemy as sa
 from intake import clock
 from intake.dialogues.models import CANCELLED, Dialogue, HeldReport
 from intake.extensions import db
+from intake.followup import periods
 from intake.followup.models import (
     AT_LEAST_PER_YEAR,
+    BOTH_HOSTS,
     FROM_DIALOGUES,
     ONCE,
     ONCE_PER_YEAR,
@@ -45,47 +57,14 @@ from intake.followup.models import (
     YearNote,
     YearOf,
 )
+from intake.followup.periods import Window as Window
+from intake.followup.periods import in_force as in_force
+from intake.followup.periods import windows as windows
 
 DONE, ON_TRACK, BEHIND, NOT_DONE, CONTINUING = "done", "on_track", "behind", "not_done", "ongoing"
-
-
-@dataclass(frozen=True)
-class Window:
-    """The dates (inclusive) a promise is in force; `end` None means still in force."""
-
-    start: date
-    end: date | None
-
-    def overlap(self, first: date, last: date) -> tuple[date, date] | None:
-        """The part of [first, last] inside the window."""
-        start, end = max(self.start, first), min(self.end or last, last)
-        return (start, end) if start <= end else None
-
-
-def windows(promises: Sequence[Promise]) -> dict[int, Window]:
-    """Each promise's window, given the promises that follow it."""
-    ordered = sorted(promises, key=lambda p: (p.valid_from, p.id))
-    found: dict[int, Window] = {}
-    for index, promise in enumerate(ordered):
-        ends: list[date] = []
-        if index + 1 < len(ordered):
-            ends.append(ordered[index + 1].valid_from - timedelta(days=1))
-        if not promise.until_replaced and promise.valid_to is not None:
-            ends.append(promise.valid_to)
-        if promise.closed_on is not None:
-            ends.append(promise.closed_on)
-        found[promise.id] = Window(promise.valid_from, min(ends) if ends else None)
-    return found
-
-
-def in_force(promises: Sequence[Promise], day: date) -> Promise | None:
-    """The promise in force on a date."""
-    spans = windows(promises)
-    for promise in promises:
-        window = spans[promise.id]
-        if window.start <= day and (window.end is None or day <= window.end):
-            return promise
-    return None
+# Not done yet (once a year, before the day it is due); ongoing without any activity; a year
+# that is over without anything recorded at all.
+NOT_YET, NO_ACTIVITY, NO_DATA = "not_yet", "no_activity", "no_data"
 
 
 @dataclass(frozen=True)
@@ -100,6 +79,15 @@ class Progress:
     status: str
     reason: str
     next_planned_on: date | None
+    part: periods.Part | None = None
+    due_on: date | None = None
+    # When (and under which promise) a "done once" commitment was last done before this one.
+    earlier: tuple[date, str] | None = None
+
+    @property
+    def carried_on(self) -> date | None:
+        """The earlier promise's date this commitment was marked done by."""
+        return self.commitment.done_earlier_on
 
     @property
     def percent(self) -> int | None:
@@ -117,8 +105,10 @@ class Progress:
 
     @property
     def needs_reason(self) -> bool:
-        """Behind or not done without a written reason."""
-        return self.status in (BEHIND, NOT_DONE) and not self.reason.strip()
+        """Behind, not done, or a target year without anything recorded, without a written
+        reason (staff see it; the public page shows no reasons)."""
+        short = self.status in (BEHIND, NOT_DONE) or (self.status == NO_DATA and self.target)
+        return bool(short) and not self.reason.strip()
 
 
 def _outside(window: Window) -> list[tuple[date, date]]:
@@ -172,10 +162,10 @@ def _activity_sums(
 
 
 @lru_cache(maxsize=64)
-def _held_per_span(spans: tuple[tuple[date, date], ...]) -> sa.Select[int, int]:
-    """(span index, count) of the held dialogues that started on the days of each span (first
-    and last day, Stockholm time); index -1 for the rest. Spans do not overlap, so one CASE
-    names each dialogue's span and one GROUP BY counts them all."""
+def _held_per_span(spans: tuple[tuple[date, date], ...]) -> sa.Select[int, int, int]:
+    """(span index, count, count hosted by both parties) of the held dialogues that started on
+    the days of each span (first and last day, Stockholm time); index -1 for the rest. Spans
+    do not overlap, so one CASE names each dialogue's span and one GROUP BY counts them all."""
     span = sa.case(
         *[
             (
@@ -190,7 +180,7 @@ def _held_per_span(spans: tuple[tuple[date, date], ...]) -> sa.Select[int, int]:
         else_=-1,
     )
     return (
-        sa.select(span, sa.func.count())
+        sa.select(span, sa.func.count(), sa.func.sum(sa.case((_joint(), 1), else_=0)))
         .select_from(Dialogue)
         .join(HeldReport, HeldReport.dialogue_id == Dialogue.id)
         .where(HeldReport.held.is_(True), Dialogue.status != CANCELLED)
@@ -198,13 +188,31 @@ def _held_per_span(spans: tuple[tuple[date, date], ...]) -> sa.Select[int, int]:
     )
 
 
+def _joint() -> sa.ColumnElement[bool]:
+    """The dialogue is marked as hosted by both the police and the municipality. The hosts
+    are a JSON list; its text is compared, the same on SQLite and PostgreSQL (json keeps the
+    text it was given)."""
+    hosts = sa.cast(Dialogue.hosts, sa.Text)
+    return sa.and_(hosts.like('%"polisen"%'), hosts.like('%"kommunen"%'))
+
+
+def _capped(window: Window, until: date | None) -> Window:
+    if until is None or (window.end is not None and window.end <= until):
+        return window
+    return Window(window.start, until)
+
+
 class Ledger:
     """Counts for every commitment and year, loaded with two aggregate queries."""
 
-    def __init__(self, *, today: date) -> None:
-        self.today = today
+    def __init__(self, *, today: date, as_of: date | None = None) -> None:
+        self.today = as_of if as_of is not None and as_of < today else today
         self.promises = list(db.session.scalars(sa.select(Promise).order_by(Promise.valid_from)))
         self.windows = windows(self.promises)
+        # What is counted: up to `as_of` when the ledger looks back at an earlier day.
+        until = self.today if as_of is not None and as_of < today else None
+        self.count_windows = {pid: _capped(w, until) for pid, w in self.windows.items()}
+        self.held_years: set[int] = set()
         self.commitments = list(
             db.session.scalars(
                 sa.select(Commitment).order_by(Commitment.promise_id, Commitment.position)
@@ -223,6 +231,13 @@ class Ledger:
                 )
             )
         }
+        # Years with anything recorded: an activity, a held dialogue, a written reason.
+        self.recorded = (
+            {year for (_cid, year), total in self.counts.items() if total}
+            | self.held_years
+            | {year for (_cid, year), (reason, _p) in self.notes.items() if reason.strip()}
+        )
+        self.earlier = self._earlier_done()
 
     @property
     def years(self) -> list[int]:
@@ -240,7 +255,7 @@ class Ledger:
             if commitment.source != FROM_DIALOGUES:
                 by_promise[commitment.promise_id].append(commitment.id)
         shape = tuple(
-            (tuple(ids), self.windows[promise_id]) for promise_id, ids in by_promise.items()
+            (tuple(ids), self.count_windows[promise_id]) for promise_id, ids in by_promise.items()
         )
         statement = _activity_sums(shape)
         if statement is None:
@@ -250,23 +265,57 @@ class Ledger:
 
     def _count_dialogues(self) -> None:
         dialogue_commitment = {
-            c.promise_id: c.id for c in self.commitments if c.source == FROM_DIALOGUES
+            c.promise_id: c for c in self.commitments if c.source == FROM_DIALOGUES
         }
         # The spans where a promise with a dialogue commitment meets a Stockholm year.
-        spans: list[tuple[int, int, date, date]] = []  # commitment, year, first and last day
-        for promise_id, commitment_id in dialogue_commitment.items():
-            window = self.windows[promise_id]
+        spans: list[tuple[Commitment, int, date, date]] = []  # commitment, year, days
+        for promise_id, commitment in dialogue_commitment.items():
+            window = self.count_windows[promise_id]
             for year in self.years or [self.today.year]:
                 days = window.overlap(date(year, 1, 1), date(year, 12, 31))
                 if days is not None:
-                    spans.append((commitment_id, year, *days))
+                    spans.append((commitment, year, *days))
         if not spans:
             return
         statement = _held_per_span(tuple((first, last) for _, _, first, last in spans))
-        for index, total in db.session.execute(statement):
+        for index, total, joint in db.session.execute(statement):
             if index >= 0:
-                commitment_id, year = spans[index][:2]
-                self.counts[(commitment_id, year)] += int(total)
+                commitment, year = spans[index][:2]
+                counted = joint if commitment.counting_rule == BOTH_HOSTS else total
+                self.counts[(commitment.id, year)] += int(counted or 0)
+                if total:
+                    self.held_years.add(year)
+
+    def _earlier_done(self) -> dict[int, tuple[date, str]]:
+        """For "done once" commitments copied from an earlier promise: the last day it was
+        done there (an activity, or the earlier one's own carried date), and that promise."""
+        by_id = {c.id: c for c in self.commitments}
+        titles = {p.id: p.title for p in self.promises}
+        copied = [c for c in self.commitments if c.target_type == ONCE and c.copied_from_id]
+        if not copied:
+            return {}
+        last_done = dict(
+            db.session.execute(
+                sa.select(Activity.commitment_id, sa.func.max(Activity.occurred_on))
+                .where(
+                    Activity.commitment_id.in_([c.id for c in self.commitments]),
+                    Activity.count > 0,
+                )
+                .group_by(Activity.commitment_id)
+            ).all()
+        )
+        found: dict[int, tuple[date, str]] = {}
+        for commitment in copied:
+            ancestor = by_id.get(commitment.copied_from_id or 0)
+            seen: set[int] = set()
+            while ancestor is not None and ancestor.id not in seen:
+                seen.add(ancestor.id)
+                day = last_done.get(ancestor.id) or ancestor.done_earlier_on
+                if day is not None:
+                    found[commitment.id] = (day, titles.get(ancestor.promise_id, ""))
+                    break
+                ancestor = by_id.get(ancestor.copied_from_id or 0)
+        return found
 
     def _over(self, window: Window, year: int) -> bool:
         """Whether the promise's part of the year has ended (the last day itself still counts)."""
@@ -285,33 +334,53 @@ class Ledger:
             return 0.0
         return ((self.today - start).days + 1) / ((end - start).days + 1)
 
+    def part(self, commitment: Commitment, year: int) -> periods.Part | None:
+        """The promise's days in the year, with the commitment's target for them."""
+        window = self.windows[commitment.promise_id]
+        span = window.overlap(date(year, 1, 1), date(year, 12, 31))
+        if span is None:
+            return None
+        per_year = commitment.target_type == AT_LEAST_PER_YEAR
+        return periods.part(*span, yearly_target(commitment), per_year=per_year)
+
     def progress(self, commitment: Commitment, year: int) -> Progress | None:
         """A commitment's progress in a year; None if its promise is not in force that year."""
         window = self.windows[commitment.promise_id]
         share = self._elapsed_share(window, year)
-        if share is None:
+        piece = self.part(commitment, year)
+        if share is None or piece is None:
             return None
         done = self.counts.get((commitment.id, year), 0)
         reason, planned = self.notes.get((commitment.id, year), ("", None))
-        target = yearly_target(commitment)
+        target, over = piece.target, self._over(window, year)
+        recorded = year in self.recorded
+
+        def made(status: str, expected: int | None = None, due: date | None = None) -> Progress:
+            shown = None if commitment.target_type == ONGOING else target
+            return Progress(
+                commitment, year, done, shown, expected, status, reason, planned,
+                part=piece, due_on=due, earlier=self.earlier.get(commitment.id),
+            )  # fmt: skip
+
         if commitment.target_type == ONCE:
             earlier = sum(
                 v for (cid, y), v in self.counts.items() if cid == commitment.id and y < year
             )
-            if earlier:
-                return Progress(commitment, year, done, target, target, DONE, reason, planned)
+            if earlier or commitment.done_earlier_on is not None:
+                return made(DONE, target)
         if target is None or commitment.target_type == ONGOING:
-            return Progress(commitment, year, done, None, None, CONTINUING, reason, planned)
+            if done:
+                return made(CONTINUING)
+            return made(NO_DATA if over and not recorded else NO_ACTIVITY)
         expected = math.floor(target * share)
         if done >= target:
-            status = DONE
-        elif self._over(window, year):
-            status = NOT_DONE
-        elif done >= expected:
-            status = ON_TRACK
-        else:
-            status = BEHIND
-        return Progress(commitment, year, done, target, expected, status, reason, planned)
+            return made(DONE, expected)
+        if over:
+            return made(NOT_DONE if recorded else NO_DATA, expected)
+        if commitment.target_type in (ONCE_PER_YEAR, ONCE):
+            due = piece.last if commitment.target_type == ONCE_PER_YEAR else window.end
+            return made(NOT_YET, None, due)
+        return made(ON_TRACK if done >= expected else BEHIND, expected)
 
     def year(self, year: int) -> list[Progress]:
         """Every commitment in force in a year."""
@@ -321,13 +390,12 @@ class Ledger:
     def history(self, commitment: Commitment) -> list[tuple[int, int, int | None]]:
         """(year, done, target) for each year the commitment's promise is in force: what
         `progress` gives for those years, without judging the pace of each."""
-        window = self.windows[commitment.promise_id]
-        target = yearly_target(commitment)
-        return [
-            (year, self.counts.get((commitment.id, year), 0), target)
-            for year in self.years
-            if window.overlap(date(year, 1, 1), date(year, 12, 31)) is not None
-        ]
+        found = []
+        for year in self.years:
+            piece = self.part(commitment, year)
+            if piece is not None:
+                found.append((year, self.counts.get((commitment.id, year), 0), piece.target))
+        return found
 
 
 def yearly_target(commitment: Commitment) -> int | None:
@@ -350,6 +418,9 @@ class Rollup:
     behind: int
     not_done: int
     ongoing: int
+    not_yet: int = 0
+    no_activity: int = 0
+    no_data: int = 0
 
 
 def rollup(rows: Sequence[Progress], key: str) -> list[Rollup]:
@@ -366,6 +437,9 @@ def rollup(rows: Sequence[Progress], key: str) -> list[Rollup]:
             behind=sum(p.status == BEHIND for p in items),
             not_done=sum(p.status == NOT_DONE for p in items),
             ongoing=sum(p.status == CONTINUING for p in items),
+            not_yet=sum(p.status == NOT_YET for p in items),
+            no_activity=sum(p.status == NO_ACTIVITY for p in items),
+            no_data=sum(p.status == NO_DATA for p in items),
         )
         for name, items in sorted(groups.items())
     ]

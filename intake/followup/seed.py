@@ -12,8 +12,10 @@ import sqlalchemy as sa
 from intake import clock
 from intake.extensions import db
 from intake.followup.models import (
+    ANY_DIALOGUE,
     AT_LEAST_PER_YEAR,
     BOTH,
+    BOTH_HOSTS,
     FROM_DIALOGUES,
     MUNICIPALITY,
     ONCE,
@@ -38,7 +40,8 @@ COMMITMENTS = (
         BOTH,
         AT_LEAST_PER_YEAR,
         2,
-        "Medborgardialoger som hållits (rapport efter dialogen, markerad som hållen).",
+        "Medborgardialoger som polisen och kommunen hållit tillsammans (rapport efter "
+        "dialogen, markerad som hållen, med båda som arrangörer).",
         FROM_DIALOGUES,
     ),
     (
@@ -122,6 +125,8 @@ def load_seed_promise() -> Promise | None:
                 target=target,
                 counts_what=counts,
                 source=source,
+                # "Polisen och kommunen … genomföra medborgardialoger": their joint ones.
+                counting_rule=BOTH_HOSTS if source == FROM_DIALOGUES else ANY_DIALOGUE,
             )
         )
     db.session.add(promise)

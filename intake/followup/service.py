@@ -15,8 +15,10 @@ from intake.extensions import db
 from intake.followup import progress
 from intake.followup.models import (
     BOTH,
+    COUNTING_RULES,
     FROM_DIALOGUES,
     MUNICIPALITY,
+    ONCE,
     POLICE,
     Activity,
     ActivityTotal,
@@ -203,6 +205,9 @@ def start_new_promise(
                 target=old.target,
                 counts_what=old.counts_what,
                 source=old.source,
+                counting_rule=old.counting_rule,
+                # A "done once" starts not done; it can point to when it was done before.
+                copied_from_id=old.id,
             )
         )
     db.session.add(promise)
@@ -218,6 +223,47 @@ def start_new_promise(
     )
     db.session.commit()
     return promise
+
+
+class NothingEarlier(Exception):
+    """The commitment was not done under an earlier promise."""
+
+
+def mark_done_earlier(commitment: Commitment, *, user: User, today: date) -> date:
+    """Mark a "done once" commitment done by pointing to the day it was last done under the
+    earlier promise it was copied from; commits and returns that day. NothingEarlier when
+    there is no such day."""
+    _check(user, commitment)
+    earlier = progress.Ledger(today=today).earlier.get(commitment.id)
+    if commitment.target_type != ONCE or earlier is None:
+        raise NothingEarlier()
+    commitment.done_earlier_on = earlier[0]
+    audit.record(
+        "commitment_done_earlier",
+        actor_id=user.id,
+        actor=user.email,
+        target_type="commitment",
+        target_id=commitment.id,
+        done_on=earlier[0].isoformat(),
+    )
+    db.session.commit()
+    return earlier[0]
+
+
+def set_counting_rule(commitment: Commitment, rule: str, *, user: User) -> None:
+    """Which held dialogues a dialogue commitment counts (admins); commits."""
+    if user.role != ADMIN or commitment.source != FROM_DIALOGUES or rule not in COUNTING_RULES:
+        raise NotAllowed()
+    commitment.counting_rule = rule
+    audit.record(
+        "counting_rule_changed",
+        actor_id=user.id,
+        actor=user.email,
+        target_type="commitment",
+        target_id=commitment.id,
+        rule=rule,
+    )
+    db.session.commit()
 
 
 def _day_before(day: date) -> date:

@@ -3,10 +3,7 @@ public progress page at /medborgarloftet."""
 
 from __future__ import annotations
 
-import csv
-import io
-from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import date
 
 import sqlalchemy as sa
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
@@ -20,9 +17,9 @@ from intake.accounts.forms import EmptyForm
 from intake.accounts.models import ADMIN
 from intake.dialogues.models import CANCELLED, Dialogue, HeldReport
 from intake.extensions import db
-from intake.followup import charts, progress, service
-from intake.followup.forms import ActivityForm, NoteForm, PromiseForm
-from intake.followup.models import Activity, Commitment, Promise
+from intake.followup import charts, progress, reporting, service
+from intake.followup.forms import ActivityForm, NoteForm, PromiseForm, RuleForm
+from intake.followup.models import FROM_DIALOGUES, Activity, Commitment, Promise
 
 bp = Blueprint("followup_staff", __name__, url_prefix="/personal/uppfoljning")
 bp.before_request(guard.require_staff)
@@ -102,7 +99,9 @@ def _render_commitment(found: Commitment, form: ActivityForm, note: NoteForm) ->
         .order_by(Activity.occurred_on.desc())
     ).all()
     window = ledger.windows[found.promise_id]
-    dialogues = _held_dialogues(year, window) if found.source == "dialogues" else []
+    span = window.overlap(date(year, 1, 1), date(year, 12, 31))
+    held = reporting.held_between(*span) if span and found.source == FROM_DIALOGUES else []
+    dialogues = reporting.counted_dialogues(row, window) if row is not None else []
     if row is not None and request.method == "GET" and not note.reason.data:
         note.reason.data, note.next_planned_on.data = row.reason, row.next_planned_on
     return render_template(
@@ -113,33 +112,14 @@ def _render_commitment(found: Commitment, form: ActivityForm, note: NoteForm) ->
         row=row,
         activities=activities,
         dialogues=dialogues,
+        not_counted=[d for d in held if d not in dialogues],
         form=form,
         note=note,
+        rule=RuleForm(formdata=None, rule=found.counting_rule),
+        is_admin=current_user.role == ADMIN,
         empty=EmptyForm(),
         allowed=service.may_record(current_user, found),
         chart=_history(ledger, found),
-    )
-
-
-def _held_dialogues(year: int, window: progress.Window) -> list[Dialogue]:
-    """Held dialogues of a year that count for the promise with this window."""
-    span = window.overlap(date(year, 1, 1), date(year, 12, 31))
-    if span is None:
-        return []
-    start = datetime.combine(span[0], time(0), tzinfo=clock.STOCKHOLM)
-    end = datetime.combine(span[1] + timedelta(days=1), time(0), tzinfo=clock.STOCKHOLM)
-    return list(
-        db.session.scalars(
-            sa.select(Dialogue)
-            .join(HeldReport, HeldReport.dialogue_id == Dialogue.id)
-            .where(
-                HeldReport.held.is_(True),
-                Dialogue.status != CANCELLED,
-                Dialogue.starts_at >= start,
-                Dialogue.starts_at < end,
-            )
-            .order_by(Dialogue.starts_at)
-        )
     )
 
 
@@ -237,6 +217,39 @@ def save_note(commitment_id: int) -> str | Response:
     return redirect(url_for(".commitment", commitment_id=found.id, ar=year))
 
 
+@bp.post("/atagande/<int:commitment_id>/gjort-tidigare")
+def done_earlier(commitment_id: int) -> Response:
+    """Mark a "done once" commitment done by pointing to when it was done under the earlier
+    promise it was copied from."""
+    found = get_commitment(commitment_id)
+    if not service.may_record(current_user, found) or not EmptyForm().validate():
+        abort(403)
+    try:
+        day = service.mark_done_earlier(found, user=current_user, today=_today())
+    except service.NothingEarlier:
+        flash(_("Åtagandet gjordes inte under något tidigare löfte."), "error")
+    else:
+        flash(_("Åtagandet är markerat som gjort %(d)s.", d=day.isoformat()), "info")
+    return redirect(url_for(".commitment", commitment_id=found.id, ar=request.args.get("ar")))
+
+
+@bp.post("/atagande/<int:commitment_id>/rakneregel")
+def counting_rule(commitment_id: int) -> Response:
+    """Admins choose which held dialogues a dialogue commitment counts."""
+    found = get_commitment(commitment_id)
+    form = RuleForm()
+    if current_user.role != ADMIN:
+        abort(403)
+    if found.source != FROM_DIALOGUES:
+        abort(404)  # only a dialogue commitment has a counting rule
+    if not form.validate():
+        flash(_("Välj vilka dialoger som ska räknas."), "error")
+    else:
+        service.set_counting_rule(found, form.rule.data, user=current_user)
+        flash(_("Räkneregeln är sparad."), "info")
+    return redirect(url_for(".commitment", commitment_id=found.id, ar=request.args.get("ar")))
+
+
 def _period() -> tuple[date, date]:
     today = _today()
     try:
@@ -244,121 +257,36 @@ def _period() -> tuple[date, date]:
         end = date.fromisoformat(request.args.get("till", today.isoformat()))
     except ValueError:
         start, end = date(today.year, 1, 1), today
-    return (start, end) if start <= end else (end, start)
-
-
-@dataclass(frozen=True)
-class ReportRow:
-    """A commitment in a year, with its dated evidence in the period."""
-
-    row: progress.Progress
-    evidence: list[Activity]
-    dialogues: list[Dialogue]
-
-
-def _report_rows(start: date, end: date) -> tuple[progress.Ledger, list[ReportRow]]:
-    ledger = progress.Ledger(today=_today())
-    rows = []
-    for year in range(start.year, end.year + 1):
-        for row in ledger.year(year):
-            evidence = db.session.scalars(
-                sa.select(Activity)
-                .where(
-                    Activity.commitment_id == row.commitment.id,
-                    Activity.occurred_on >= max(start, date(year, 1, 1)),
-                    Activity.occurred_on <= min(end, date(year, 12, 31)),
-                )
-                .order_by(Activity.occurred_on)
-            ).all()
-            dialogues = (
-                [
-                    d
-                    for d in _held_dialogues(year, ledger.windows[row.commitment.promise_id])
-                    if start <= clock.local_date(d.starts_at) <= end
-                ]
-                if row.commitment.source == "dialogues"
-                else []
-            )
-            rows.append(ReportRow(row, list(evidence), dialogues))
-    return ledger, rows
+    start, end = (start, end) if start <= end else (end, start)
+    # Years outside any sensible range would only make a long, empty report.
+    return max(start, date(2000, 1, 1)), min(end, date(2100, 12, 31))
 
 
 @bp.get("/rapport")
 def report() -> str:
     """A printable report for a period, to the local police area chief and BRÅ."""
     start, end = _period()
-    ledger, rows = _report_rows(start, end)
+    ledger, years = reporting.build(start, end, today=_today())
     return render_template(
         "followup/report.html",
         start=start,
         end=end,
-        rows=rows,
+        years=years,
+        addressees=reporting.addressees(),
         promise=progress.in_force(ledger.promises, end),
     )
 
 
-# The CSV is read by people in a spreadsheet: Swedish words, not internal codes.
-STATUS_WORDS = {
-    progress.DONE: "klart",
-    progress.ON_TRACK: "i fas",
-    progress.BEHIND: "efter",
-    progress.NOT_DONE: "inte uppfyllt",
-    progress.CONTINUING: "pågående",
-}
-PARTY_WORDS = {"polisen": "Polisen", "kommunen": "Kommunen", "bada": "Polisen och kommunen"}
-
-
 @bp.get("/rapport.csv")
 def report_csv() -> Response:
-    """The same report as CSV: one line per commitment and year."""
+    """The same report as CSV: one line per commitment and year, then the dialogues' themes."""
     start, end = _period()
-    _ledger, rows = _report_rows(start, end)
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, delimiter=";")
-    writer.writerow(
-        [
-            "år",
-            "område",
-            "ansvarig",
-            "åtagande",
-            "mål",
-            "utfört",
-            "status",
-            "underlag",
-            "orsak",
-            "nästa planerade",
-        ]
-    )
-    for item in rows:
-        row = item.row
-        evidence = [f"{a.occurred_on.isoformat()} {a.place} ({a.count})" for a in item.evidence]
-        evidence += [
-            f"{clock.local_date(d.starts_at).isoformat()} {d.title}" for d in item.dialogues
-        ]
-        writer.writerow(
-            [
-                row.year,
-                _safe(row.commitment.area),
-                PARTY_WORDS.get(row.commitment.party, row.commitment.party),
-                _safe(row.commitment.text),
-                row.target if row.target is not None else "",
-                row.done,
-                STATUS_WORDS.get(row.status, row.status),
-                _safe(" | ".join(evidence)),
-                _safe(row.reason),
-                row.next_planned_on.isoformat() if row.next_planned_on else "",
-            ]
-        )
-    response = Response("\ufeff" + buffer.getvalue(), mimetype="text/csv; charset=utf-8")
+    _ledger, years = reporting.build(start, end, today=_today())
+    response = Response("\ufeff" + reporting.to_csv(years), mimetype="text/csv; charset=utf-8")
     response.headers["Content-Disposition"] = (
         f'attachment; filename="medborgarlofte-{start.isoformat()}-{end.isoformat()}.csv"'
     )
     return response
-
-
-def _safe(value: str) -> str:
-    """Defuse spreadsheet formulas (CSV injection) in text typed by staff."""
-    return "'" + value if value[:1] in ("=", "+", "-", "@", "\t", "\r") else value
 
 
 @bp.route("/nytt-lofte", methods=["GET", "POST"])
@@ -396,12 +324,15 @@ def new_promise() -> str | Response:
 
 @public.get("/")
 def public_page() -> str:
-    """The promise in plain words, this and earlier years' progress, past dialogues."""
-    ledger = progress.Ledger(today=_today())
+    """The promise in plain words and whether it is in force; this year's progress first,
+    earlier years folded; past dialogues."""
+    today = _today()
+    ledger = progress.Ledger(today=today)
     years = list(reversed(ledger.years))
-    promise = progress.in_force(ledger.promises, _today()) or (
+    promise = progress.in_force(ledger.promises, today) or (
         ledger.promises[-1] if ledger.promises else None
     )
+    window = ledger.windows[promise.id] if promise is not None else None
     past = db.session.scalars(
         sa.select(Dialogue)
         .join(HeldReport, HeldReport.dialogue_id == Dialogue.id)
@@ -414,7 +345,19 @@ def public_page() -> str:
     return render_template(
         "followup/public.html",
         promise=promise,
+        window=window,
+        covers=_covers(ledger, promise),
+        today=today,
         years=years,
         by_year={year: ledger.year(year) for year in years},
         past=past,
     )
+
+
+def _covers(ledger: progress.Ledger, promise: Promise | None) -> tuple[int, int] | None:
+    """The first and last year the promise has been in force, up to this year."""
+    if promise is None:
+        return None
+    window = ledger.windows[promise.id]
+    last = min(window.end or ledger.today, ledger.today) if window.start <= ledger.today else None
+    return (window.start.year, last.year) if last is not None else None

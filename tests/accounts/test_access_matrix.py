@@ -175,6 +175,14 @@ ROUTES: dict[str, Route] = {
     "followup_staff.save_note": Route(
         "POST", "/personal/uppfoljning/atagande/{commitment}/orsak", police(200)
     ),
+    # Traffic controls were never "done once" under an earlier promise: a message, redirected.
+    "followup_staff.done_earlier": Route(
+        "POST", "/personal/uppfoljning/atagande/{commitment}/gjort-tidigare", police(302)
+    ),
+    # Only a dialogue commitment has a counting rule: traffic controls have none.
+    "followup_staff.counting_rule": Route(
+        "POST", "/personal/uppfoljning/atagande/{commitment}/rakneregel", admins(404)
+    ),
     "followup_staff.report": Route("GET", "/personal/uppfoljning/rapport", staff(200)),
     "followup_staff.report_csv": Route("GET", "/personal/uppfoljning/rapport.csv", staff(200)),
     "followup_staff.new_promise": Route("GET", "/personal/uppfoljning/nytt-lofte", admins(200)),

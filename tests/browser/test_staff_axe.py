@@ -19,6 +19,7 @@ from playwright.sync_api import Page, expect
 
 from intake import bootstrap, clock
 from intake.accounts.models import User
+from intake.dialogues.models import Dialogue
 from intake.extensions import db
 from intake.followup.models import Activity, Commitment
 from intake.reports import retention
@@ -248,6 +249,43 @@ def test_followup_pages(page: Page, watch: Watch, site: Site, live_app: Flask) -
     visit(page, watch, "/personal/uppfoljning/nytt-lofte", "new promise")
     errors_after(page, "Skapa löftet")
     audit(page, watch, "new promise with errors")
+
+
+def test_promise_and_dialogue_report_pages(
+    page: Page, watch: Watch, site: Site, live_app: Flask
+) -> None:
+    """Issue 11: the dialogue commitment with its counting rule, a report for part of a year,
+    the public page with an earlier year unfolded, a held report before the dialogue ends."""
+    site.installation.add_user(CHIEF, "admin")
+    now = clock.now()
+    with live_app.app_context():
+        dialogues = db.session.scalar(
+            sa.select(Commitment.id).where(Commitment.source == "dialogues")
+        )
+        coming = Dialogue(
+            title="Trygghet i centrum",
+            hosts=["polisen"],
+            starts_at=now + timedelta(days=3),
+            ends_at=now + timedelta(days=3, hours=2),
+            created_at=now,
+            updated_at=now,
+        )
+        db.session.add(coming)
+        db.session.commit()
+        coming_id = coming.id
+    sign_in(page, site, CHIEF)
+    visit(page, watch, f"/personal/uppfoljning/atagande/{dialogues}", "dialogue commitment")
+    today = clock.local_date(now)
+    visit(
+        page,
+        watch,
+        f"/personal/uppfoljning/rapport?fran={today.year - 1}-01-01&till={today.isoformat()}",
+        "report for part of a year",
+    )
+    visit(page, watch, f"/personal/dialoger/{coming_id}/rapport", "held report before the end")
+    visit(page, watch, "/medborgarloftet/", "medborgarlöftet")
+    page.locator("details summary").nth(1).click()
+    audit(page, watch, "medborgarlöftet with an earlier year open")
 
 
 def test_public_followup_pages(page: Page, watch: Watch) -> None:

@@ -17,7 +17,7 @@ from intake import bootstrap, clock, jobs
 from intake.audit import AuditEvent
 from intake.crypto import sealing
 from intake.dialogues import erasure, questions
-from intake.dialogues.models import CANCELLED, Question
+from intake.dialogues.models import CANCELLED, Dialogue, Question
 from intake.extensions import db
 
 from ..accounts.back_office import freeze
@@ -579,3 +579,139 @@ def test_organisers_are_reminded_of_missing_reports(
     file_report(organiser, dialogue_id)
     assert run_at(8, day=13) == []
     assert queued(site.app, "dialogue_report_missing")
+
+
+# --- A held report only after the end; no dialogue time in the past (issue 11) -----------------
+
+
+@pytest.mark.parametrize(
+    ("starts_in", "accepted"),
+    [
+        (timedelta(days=3), False),  # not started
+        (-timedelta(hours=1), False),  # under way: two hours long, one to go
+        (-timedelta(hours=2), True),  # ended this very minute
+        (-timedelta(days=3), True),
+    ],
+)
+def test_a_held_report_is_refused_before_the_dialogue_ends(
+    site: Installation, organiser: FlaskClient, starts_in: timedelta, accepted: bool
+) -> None:
+    # Given a two-hour dialogue starting at some moment relative to now
+    dialogue_id = new_dialogue(site.app, starts_at=clock.now() + starts_in)
+    # When the organiser opens and sends the report form
+    form = organiser.get(f"/personal/dialoger/{dialogue_id}/rapport").get_data(as_text=True)
+    response = organiser.post(f"/personal/dialoger/{dialogue_id}/rapport", data=report_form())
+    page = response.get_data(as_text=True)
+    with site.app.app_context():
+        dialogue = db.session.get(Dialogue, dialogue_id)
+        assert dialogue is not None
+        stored = dialogue.report
+    if accepted:
+        assert response.status_code == 302 and stored is not None and stored.held
+        return
+    # Then before the end the page says when a report can be filed, and a report sent
+    # anyway is refused with the answers kept: nothing is stored, nothing counts
+    assert 'name="held"' not in form and "Rapporten kan lämnas när dialogen har slutat" in form
+    assert response.status_code == 200 and stored is None
+    assert len(errors(page)) == 1
+    assert errors(page)[0].startswith("Rapporten kan lämnas först när dialogen har slutat")
+    assert "Trafik, belysning." in page
+
+
+def test_the_service_refuses_a_held_report_before_the_end(site: Installation) -> None:
+    dialogue_id = new_dialogue(site.app, starts_at=clock.now() + timedelta(hours=1))
+    with site.app.app_context():
+        dialogue = db.session.get(Dialogue, dialogue_id)
+        assert dialogue is not None
+        report = {
+            "held": True,
+            "attendees": 5,
+            "summary": "",
+            "themes_raised": "",
+            "follow_up_actions": "",
+            "by_id": 1,
+            "by": "organiser@example.com",
+        }
+        # Before its end (passed in), refused, and nothing is stored
+        with pytest.raises(questions.NotEnded):
+            questions.record_held(dialogue, **report, now=dialogue.ends_at - timedelta(seconds=1))
+        db.session.rollback()
+        assert db.session.get(Dialogue, dialogue_id).report is None  # type: ignore[union-attr]
+        # At its end, accepted
+        saved = questions.record_held(dialogue, **report, now=dialogue.ends_at)
+        assert saved.held and saved.recorded_at == dialogue.ends_at
+
+
+def _dialogue_form(starts: str, ends: str) -> dict[str, Any]:
+    return {
+        "title": "Trygghet i centrum",
+        "hosts": ["polisen", "kommunen"],
+        "themes": ["trygghet"],
+        "starts_at": starts,
+        "ends_at": ends,
+        "format": "in_person",
+        "place": "Folkets hus",
+        "reminder_hours": "24",
+    }
+
+
+def _local(moment: Any) -> str:
+    return str(moment.astimezone(clock.STOCKHOLM).strftime("%Y-%m-%d %H:%M"))
+
+
+@pytest.mark.parametrize(
+    ("starts_in", "refused"),
+    [(-timedelta(days=1), True), (-timedelta(minutes=1), True), (timedelta(hours=1), False)],
+)
+def test_a_new_dialogue_cannot_start_in_the_past(
+    site: Installation, organiser: FlaskClient, starts_in: timedelta, refused: bool
+) -> None:
+    starts = clock.now() + starts_in
+    response = organiser.post(
+        "/personal/dialoger/ny",
+        data=_dialogue_form(_local(starts), _local(starts + timedelta(hours=2))),
+    )
+    if not refused:
+        assert response.status_code == 302
+        return
+    page = response.get_data(as_text=True)
+    assert response.status_code == 200
+    assert errors(page) == ["Tiden har redan varit. Välj en tid som inte har passerat."]
+    assert 'value="Folkets hus"' in page  # what was typed stays
+    with site.app.app_context():
+        assert db.session.scalar(sa.select(sa.func.count()).select_from(Dialogue)) == 0
+
+
+def test_a_dialogue_cannot_be_moved_into_the_past(
+    site: Installation, organiser: FlaskClient, resident: FlaskClient, smtp: SMTPServer
+) -> None:
+    # Given a dialogue in two weeks with a registrant
+    dialogue_id = new_dialogue(site.app)
+    with site.app.app_context():
+        dialogue = db.session.get(Dialogue, dialogue_id)
+        assert dialogue is not None
+        kept = (dialogue.starts_at, dialogue.ends_at)
+    # When the organiser moves it to yesterday
+    yesterday = clock.now() - timedelta(days=1)
+    form = _dialogue_form(_local(yesterday), _local(yesterday + timedelta(hours=2)))
+    response = organiser.post(f"/personal/dialoger/{dialogue_id}/andra", data=form)
+    # Then it is refused and the time is unchanged (so no one is mailed a time already gone)
+    assert response.status_code == 200
+    assert errors(response.get_data(as_text=True)) == [
+        "Tiden har redan varit. Välj en tid som inte har passerat."
+    ]
+    with site.app.app_context():
+        dialogue = db.session.get(Dialogue, dialogue_id)
+        assert dialogue is not None and (dialogue.starts_at, dialogue.ends_at) == kept
+    # And a past dialogue keeps its time when only its text is corrected
+    three_days_ago = (clock.now() - timedelta(days=3)).replace(second=0, microsecond=0)
+    past_id = new_dialogue(site.app, starts_at=three_days_ago)
+    with site.app.app_context():
+        past = db.session.get(Dialogue, past_id)
+        assert past is not None
+        times = (_local(past.starts_at), _local(past.ends_at))
+    corrected = organiser.post(
+        f"/personal/dialoger/{past_id}/andra",
+        data={**_dialogue_form(*times), "title": "Trygghet i centrum (rättad)"},
+    )
+    assert corrected.status_code == 302

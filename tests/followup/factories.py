@@ -90,14 +90,17 @@ def add_dialogue(
     held: bool | None = True,
     status: str = PLANNED,
     title: str = "Medborgardialog i Älvsbyn",
+    hosts: tuple[str, ...] = ("polisen", "kommunen"),
 ) -> int:
-    """A dialogue starting at an aware moment, with a held report unless held is None."""
+    """A dialogue starting at an aware moment, with a held report unless held is None; hosted
+    by both parties unless told (the seed's dialogue commitment counts only those)."""
     moment = clock.now()
     dialogue = Dialogue(
         title=title,
         starts_at=starts_at,
         ends_at=starts_at + timedelta(hours=2),
         status=status,
+        hosts=list(hosts),
         created_at=moment,
         updated_at=moment,
     )

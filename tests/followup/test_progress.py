@@ -62,7 +62,8 @@ def test_setup_loads_the_seed_promise_once(app: Flask) -> None:
         assert "minst två gånger per år genomföra medborgardialoger" in commitment(DIALOGUES).text
         # And this service is the digital orosanmälan: done from the day setup ran
         assert row(TODAY, OROSANMALAN, 2026).status == progress.DONE
-        assert row(TODAY, OROSANMALAN, 2025).status == progress.NOT_DONE
+        # And 2025, when nothing at all was recorded, says so instead of "not done"
+        assert row(TODAY, OROSANMALAN, 2025).status == progress.NO_DATA
 
 
 # --- Years are Stockholm calendar years ------------------------------------------------------
@@ -281,13 +282,14 @@ def test_a_new_promise_takes_over_mid_year(app: Flask, freeze) -> None:
         assert len(books.year(2026)) == 12
         assert {p.commitment.promise_id for p in books.year(2025)} == {old_id}
         assert books.progress(commitment(TRAFFIC, promise_id=new_id), 2025) is None
-        # And the new promise's pace is judged on its part of the year (1 Jul–31 Dec: 184
-        # days; 92 have passed by 30 Sep, so half of 10 is expected)
+        # And the new promise's target is prorated to its six months (10 a year: 5 for
+        # Jul–Dec) and its pace judged on its part of the year (1 Jul–31 Dec: 184 days; 92
+        # have passed by 30 Sep, so half of 5, rounded down, is expected)
         new_row = books.progress(commitment(TRAFFIC, promise_id=new_id), 2026)
-        assert (new_row.expected, new_row.status) == (5, progress.BEHIND)
-        # And the old promise's part of the year is over: its whole target was due by 30 June
+        assert (new_row.target, new_row.expected, new_row.status) == (5, 2, progress.ON_TRACK)
+        # And the old promise's part of the year is over: its prorated target was due by 30 June
         old_row = books.progress(commitment(TRAFFIC, promise_id=old_id), 2026)
-        assert (old_row.expected, old_row.status) == (10, progress.NOT_DONE)
+        assert (old_row.target, old_row.expected, old_row.status) == (5, 5, progress.NOT_DONE)
 
 
 def test_history_stays_when_a_new_promise_starts(app: Flask, freeze) -> None:
@@ -328,22 +330,25 @@ def test_a_new_promise_must_start_after_the_current_one(
         (DOGS, date(2026, 3, 31), 2026, [], 0, progress.ON_TRACK),
         (DOGS, date(2026, 7, 2), 2026, [], 1, progress.BEHIND),
         (DOGS, date(2026, 7, 2), 2026, [(date(2026, 2, 1), 1)], 1, progress.ON_TRACK),
-        (DOGS, date(2026, 7, 2), 2024, [], 2, progress.NOT_DONE),
-        # Once a year (drug survey): due in full only on the last day
-        (SURVEY, date(2026, 12, 30), 2026, [], 0, progress.ON_TRACK),
-        (SURVEY, date(2026, 12, 31), 2026, [], 1, progress.BEHIND),
+        # A year that is over with nothing recorded at all: no follow-up, not "not done"
+        (DOGS, date(2026, 7, 2), 2024, [], 2, progress.NO_DATA),
+        # Once a year (drug survey): no pace, "not done yet" until the day it is due
+        (SURVEY, date(2026, 12, 30), 2026, [], None, progress.NOT_YET),
+        (SURVEY, date(2026, 12, 31), 2026, [], None, progress.NOT_YET),
         (SURVEY, date(2027, 1, 1), 2026, [], 1, progress.NOT_DONE),
         (SURVEY, date(2026, 7, 2), 2026, [(date(2026, 4, 1), 1)], 0, progress.DONE),
-        (SURVEY, date(2026, 7, 2), 2025, [(date(2026, 4, 1), 1)], 1, progress.NOT_DONE),
+        (SURVEY, date(2026, 7, 2), 2025, [(date(2026, 4, 1), 1)], 1, progress.NO_DATA),
         # Once (the digital orosanmälan service): done in 2021, done in every later year
         (OROSANMALAN, date(2026, 7, 2), 2021, [(date(2021, 9, 1), 1)], 1, progress.DONE),
         (OROSANMALAN, date(2026, 7, 2), 2024, [(date(2021, 9, 1), 1)], 1, progress.DONE),
         (OROSANMALAN, date(2026, 7, 2), 2026, [(date(2021, 9, 1), 1)], 1, progress.DONE),
-        (OROSANMALAN, date(2026, 7, 2), 2022, [(date(2023, 9, 1), 1)], 1, progress.NOT_DONE),
+        (OROSANMALAN, date(2026, 7, 2), 2022, [(date(2023, 9, 1), 1)], 1, progress.NO_DATA),
         (OROSANMALAN, date(2026, 7, 2), 2024, [(date(2023, 9, 1), 1)], 1, progress.DONE),
-        # Ongoing (drugs around schools): no number, no pace
+        # Ongoing (drugs around schools): no number, no pace; "ongoing" only with an activity
         (DRUGS, date(2026, 7, 2), 2026, [(date(2026, 2, 1), 4)], None, progress.CONTINUING),
-        (DRUGS, date(2026, 7, 2), 2025, [], None, progress.CONTINUING),
+        (DRUGS, date(2026, 7, 2), 2026, [], None, progress.NO_ACTIVITY),
+        (DRUGS, date(2026, 7, 2), 2025, [(date(2025, 5, 1), 1)], None, progress.CONTINUING),
+        (DRUGS, date(2026, 7, 2), 2025, [], None, progress.NO_DATA),
     ],
 )
 def test_on_pace(
@@ -444,7 +449,8 @@ def test_a_saved_reason_clears_needs_reason(app: Flask, freeze) -> None:
 def test_rollups_by_party_and_area(app: Flask, freeze) -> None:
     with app.app_context():
         # Given, on 2 July 2026: no dialogue held (behind), the e-service done in 2021,
-        # one dog search (on track), no survey yet (on track), 3 traffic controls (behind)
+        # one dog search (on track), no survey yet (not done yet), no activity against drugs,
+        # 3 traffic controls (behind)
         add_activity(OROSANMALAN, date(2021, 9, 1))
         add_activity(DOGS, date(2026, 2, 1))
         add_activity(TRAFFIC, date(2026, 3, 1), count=3)
@@ -452,12 +458,16 @@ def test_rollups_by_party_and_area(app: Flask, freeze) -> None:
         by_party = progress.rollup(rows, "party")
         by_area = progress.rollup(rows, "area")
     assert by_party == [
-        progress.Rollup("bada", total=2, done=0, on_track=0, behind=1, not_done=0, ongoing=1),
-        progress.Rollup("kommunen", total=2, done=1, on_track=1, behind=0, not_done=0, ongoing=0),
+        progress.Rollup("bada", 2, 0, 0, 1, 0, ongoing=0, no_activity=1),
+        progress.Rollup(
+            "kommunen", 2, done=1, on_track=0, behind=0, not_done=0, ongoing=0, not_yet=1
+        ),
         progress.Rollup("polisen", total=2, done=0, on_track=1, behind=1, not_done=0, ongoing=0),
     ]
     assert by_area == [
-        progress.Rollup("Droger", total=3, done=0, on_track=2, behind=0, not_done=0, ongoing=1),
+        progress.Rollup(
+            "Droger", 3, 0, on_track=1, behind=0, not_done=0, ongoing=0, not_yet=1, no_activity=1
+        ),
         progress.Rollup("Tillgänglighet & trygghet", 2, 1, 0, 1, 0, 0),
         progress.Rollup("Trafik", total=1, done=0, on_track=0, behind=1, not_done=0, ongoing=0),
     ]

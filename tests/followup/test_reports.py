@@ -42,6 +42,7 @@ HEADER = [
     "underlag",
     "orsak",
     "nästa planerade",
+    "period",
 ]
 NOTE = "Eleven Kalle Svensson pratade med hundföraren."
 
@@ -81,6 +82,12 @@ def _csv(client, query: str) -> tuple[bytes, list[list[str]]]:  # type: ignore[n
     return raw, list(csv.reader(io.StringIO(raw.decode("utf-8-sig")), delimiter=";"))
 
 
+def _commitment_rows(rows: list[list[str]]) -> list[list[str]]:
+    """The CSV's first block: the header and one line per commitment and year (a blank line
+    ends it; the dialogues' themes follow)."""
+    return rows[: rows.index([])]
+
+
 # --- CSV ----------------------------------------------------------------------------------------
 
 
@@ -99,7 +106,7 @@ def test_csv_has_a_row_per_commitment_and_year(installation) -> None:
     )
     assert rows[0] == HEADER
     # And one row per commitment and year, in the promise's order
-    body = rows[1:]
+    body = _commitment_rows(rows)[1:]
     with installation.app.app_context():
         texts = [commitment(position).text for position in range(1, 7)]
     assert [(r[0], r[3]) for r in body] == [(str(y), text) for y in (2025, 2026) for text in texts]
@@ -112,20 +119,22 @@ def test_csv_has_a_row_per_commitment_and_year(installation) -> None:
         "åtagande": traffic["2026"]["åtagande"],
         "mål": "10",
         "utfört": "4",
-        "status": "efter",
+        "status": "efter plan",
         "underlag": "2026-03-10 Lomma skola (3) | 2026-04-02 Vidselskolan (1)",
         "orsak": "Personalbrist under våren.",
         "nästa planerade": "2026-08-20",
+        "period": "delår t.o.m. 2026-07-02",
     }
     assert traffic["2025"]["utfört"] == "10" and traffic["2025"]["status"] == "klart"
     assert traffic["2025"]["underlag"] == "2025-11-04 Centrumskolan (10)"
     assert traffic["2025"]["orsak"] == "" and traffic["2025"]["nästa planerade"] == ""
+    assert traffic["2025"]["period"] == "helår"
     dialogues = {r[0]: r for r in body if "medborgardialoger" in r[3]}
     assert dialogues["2026"][4:6] == ["2", "2"]
     assert dialogues["2026"][7] == "2026-01-01 Nyårsdialog | 2026-03-12 Trygghet i centrum"
     assert dialogues["2025"][5] == "0" and dialogues["2025"][7] == ""
     ongoing = [r for r in body if r[0] == "2026" and "arbeta aktivt mot droger" in r[3]]
-    assert ongoing[0][4:7] == ["", "0", "pågående"]
+    assert ongoing[0][4:7] == ["", "0", "ingen aktivitet registrerad"]
     # And an activity's free-text note stays out of the export
     assert "Kalle" not in raw.decode("utf-8-sig")
 
@@ -150,8 +159,9 @@ def test_csv_evidence_follows_the_chosen_period(
     client = _admin(installation)
     _evidence(installation.app)
     _raw, rows = _csv(client, query)
-    assert sorted({r[0] for r in rows[1:]}) == years
-    traffic = [r for r in rows[1:] if "trafikkontroller" in r[3] and r[0] == "2026"]
+    body = _commitment_rows(rows)[1:]
+    assert sorted({r[0] for r in body}) == years
+    traffic = [r for r in body if "trafikkontroller" in r[3] and r[0] == "2026"]
     assert traffic[0][7] == traffic_evidence
 
 
@@ -162,7 +172,7 @@ def test_csv_defuses_spreadsheet_formulas(installation) -> None:
             commitment(TRAFFIC), 2026, '=HYPERLINK("http://example.com")', None, user=seed_admin()
         )
     _raw, rows = _csv(client, "fran=2026-01-01&till=2026-12-31")
-    traffic = [r for r in rows[1:] if "trafikkontroller" in r[3]]
+    traffic = [r for r in _commitment_rows(rows)[1:] if "trafikkontroller" in r[3]]
     assert traffic[0][8] == '\'=HYPERLINK("http://example.com")'
 
 
@@ -175,7 +185,12 @@ def test_printable_report_for_a_period(installation) -> None:
     page = client.get(f"{BASE}/rapport?fran=2026-01-01&till=2026-06-30").get_data(as_text=True)
     assert "Uppföljning av medborgarlöftet</h1>" not in page  # the heading names the period
     assert "Uppföljning av medborgarlöftet, 2026-01-01–2026-06-30</h1>" in page
-    assert "Till: chefen för lokalpolisområde Piteå älvdal och brottsförebyggande rådet" in page
+    # Addressed to those the configuration names (the default: the area chief and BRÅ)
+    assert "<li>Chefen för lokalpolisområde Piteå älvdal</li>" in page
+    assert "<li>Brottsförebyggande rådet (BRÅ) i Älvsbyn</li>" in page
+    # A period that ends before its year does: a "delår", judged by pace
+    assert "2026, delår t.o.m. 2026-06-30</h2>" in page
+    assert "Inte uppfyllt" not in page
     # Evidence with dates and places, the reason and the next planned date
     for text in (
         "2026-03-10, Lomma skola (3 tillfällen)",
@@ -217,7 +232,7 @@ def test_report_lists_each_promises_dialogues_when_a_new_promise_takes_over(inst
         add_dialogue(utc(2026, 3, 12, 17, 0), title="Före bytet")
         add_dialogue(utc(2026, 5, 12, 17, 0), title="Efter bytet")
     _raw, rows = _csv(client, "fran=2026-01-01&till=2026-06-30")
-    dialogues = [r for r in rows[1:] if "medborgardialoger" in r[3]]
+    dialogues = [r for r in _commitment_rows(rows)[1:] if "medborgardialoger" in r[3]]
     assert [(r[5], r[7]) for r in dialogues] == [
         ("1", "2026-03-12 Före bytet"),
         ("1", "2026-05-12 Efter bytet"),
@@ -345,7 +360,7 @@ def test_dashboard_shows_pace_reasons_rollups_and_charts(installation) -> None:
     _evidence(installation.app)
     page = client.get(f"{BASE}/?ar=2026").get_data(as_text=True)
     assert "4 av 10 (40 %)" in page
-    assert "Efter (5 väntat hittills)" in page
+    assert "Efter plan (5 väntat hittills)" in page
     assert "Personalbrist under våren." in page
     assert "<svg" in page and "<title" in page and "<script" not in page
     assert "Per ansvarig" in page and "Per område" in page
@@ -379,7 +394,11 @@ def test_public_page_shows_progress_without_personal_data(installation) -> None:
     # Then it shows the promise and this and earlier years' progress
     assert response.status_code == 200
     assert "Medborgarlöfte 2021–2022" in page
-    assert "Löftet gäller till 2022-12-31 eller tills ett nytt löfte ges." in page
+    assert (
+        "Löftet skrevs för att gälla till 2022-12-31. Det gäller fortfarande, tills ett nytt "
+        "löfte tecknas." in page
+    )
+    assert "Det omfattar åren 2021–2026." in page
     headings = re.findall(r"<h2>(\d{4})</h2>", page)
     assert headings == ["2026", "2025", "2024", "2023", "2022", "2021"]
     this_year = page[page.index("<h2>2026</h2>") : page.index("<h2>2025</h2>")]

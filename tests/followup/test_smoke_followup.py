@@ -41,7 +41,7 @@ def test_partner_records_and_dashboard_counts(installation, monkeypatch) -> None
     )
     page = client.get("/personal/uppfoljning/?ar=2026").get_data(as_text=True)
     assert "3 av 10" in page
-    assert re.search(r"Efter \(5 väntat hittills\)", page), page[
+    assert re.search(r"Efter plan \(5 väntat hittills\)", page), page[
         page.find("trafikkontroller") - 200 : page.find("trafikkontroller") + 800
     ]
     assert client.get(f"/personal/uppfoljning/atagande/{traffic_id}?ar=2026").status_code == 200
