@@ -1,14 +1,14 @@
 """followup: a counting rule for dialogue commitments (joint dialogues only, or any), and
 "done once" carried over from the commitment a successive promise copied
 
-Revision ID: 0009_promise
-Revises: 0008
+Revision ID: 0012_promise
+Revises: 0011_eid
 """
 from alembic import op
 import sqlalchemy as sa
 
-revision = "0009_promise"
-down_revision = "0008"
+revision = "0012_promise"
+down_revision = "0011_eid"
 branch_labels = None
 depends_on = None
 
