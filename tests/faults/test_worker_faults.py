@@ -127,8 +127,8 @@ def test_smtp_stopped_and_restarted(
 def test_kill_9_mid_batch_then_restart_sends_everything_at_least_once(
     app: Flask, slow_smtp: SMTPServer, start_worker: Callable[..., WorkerProcess]
 ) -> None:
-    # Given 12 queued notifications and an SMTP server that takes 0.3 s per message
-    slow_smtp.mailbox.delay = 0.3  # type: ignore[attr-defined]
+    # Given 12 queued notifications and an SMTP server that takes 0.5 s per message
+    slow_smtp.mailbox.delay = 0.5  # type: ignore[attr-defined]
     for n in range(12):
         queue(app, f"inbox{n}@example.org", f"Inkorg {n}")
     # When a worker has sent a few and is killed with SIGKILL mid-batch
@@ -141,7 +141,7 @@ def test_kill_9_mid_batch_then_restart_sends_everything_at_least_once(
     second = start_worker(slow_smtp.port)
     # Then every notification arrives at least once
     expected = {f"Ny orosanmälan i inkorgen Inkorg {n}" for n in range(12)}
-    wait_until(lambda: set(delivered(slow_smtp)) >= expected, timeout=30, what="all mails")
+    wait_until(lambda: set(delivered(slow_smtp)) >= expected, timeout=90, what="all mails")
     wait_until(lambda: all(row.sent_at for row in outbox_rows(app)), what="all recorded")
     # And a message sent twice (killed between sending and recording) has one Message-ID
     ids: dict[str, set[str]] = {}
