@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import pytest
+import sqlalchemy as sa
 from flask import Flask
 from hypothesis import given
 from hypothesis import strategies as st
 
-from intake import emails
+from intake import bootstrap, emails
+from intake.accounts.models import User
+from intake.extensions import db
 
 from .dialogues.helpers import errors, new_dialogue, queued, sign_up
 
@@ -120,3 +125,34 @@ def test_the_sign_up_form_stores_the_normalised_address(app: Flask) -> None:
     [row] = queued(app)
     with app.app_context():
         assert row.recipient == "sven@xn--rksmrgs-5wao1o.se"
+
+
+@pytest.mark.parametrize(
+    ("configured", "stored"),
+    [
+        ("Chef@Alvsbyn.SE", "chef@alvsbyn.se"),
+        ("admin@alvsbyn.invalid", "admin@alvsbyn.invalid"),
+        ("", "admin@alvsbyn.invalid"),
+    ],
+)
+def test_setup_stores_the_first_admin_normalised(
+    make_app: Callable[..., Flask], configured: str, stored: str
+) -> None:
+    app = make_app(FIRST_ADMIN_EMAIL=configured)
+    with app.app_context():
+        assert bootstrap.run_setup().admin_email == stored
+
+
+@pytest.mark.parametrize("configured", ["åsa@alvsbyn.se", "chef@alvsbyn.se\nBcc: x@y.se", "chef"])
+def test_setup_refuses_a_bad_first_admin_address(
+    make_app: Callable[..., Flask], configured: str
+) -> None:
+    app = make_app(FIRST_ADMIN_EMAIL=configured)
+    with app.app_context():  # the flask command pushes the context test_cli_runner lacks
+        result = app.test_cli_runner().invoke(args=["setup"])
+    assert result.exit_code == 1
+    assert "FIRST_ADMIN_EMAIL (INTAKE_FIRST_ADMIN_EMAIL) är ingen giltig e-postadress." in (
+        result.stderr
+    )
+    with app.app_context():
+        assert db.session.scalar(sa.select(sa.func.count()).select_from(User)) == 0

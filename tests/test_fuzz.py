@@ -23,7 +23,7 @@ from werkzeug.routing import IntegerConverter, Rule, UUIDConverter
 from werkzeug.test import TestResponse, encode_multipart
 from wtforms.fields.core import UnboundField
 
-from intake import bootstrap, demo
+from intake import bootstrap, clock, demo, health
 from intake.errors import NOT_ECHOED
 from intake.reports import journey
 from intake.reports.forms import CheckForm
@@ -228,9 +228,12 @@ def walk_some(client: FlaskClient, data: st.DataObject) -> None:
 
 @pytest.fixture
 def app(app: Flask) -> Flask:
-    """The conftest app (CSRF off) with demo dialogues, reports and activities to reach."""
+    """The conftest app (CSRF off) with demo dialogues, reports and activities to reach, and a
+    worker that beat at the start (so /readyz answers 200, not its deliberate 503)."""
     with app.app_context():
         demo.add_demo_content()
+        health.beat("fuzz", started_at=clock.now(), now=clock.now())
+    app.config["WORKER_STALE_SECONDS"] = 24 * 3600
     return app
 
 

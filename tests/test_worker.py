@@ -10,11 +10,11 @@ import pytest
 import sqlalchemy as sa
 from flask import Flask
 
-from intake import clock, health, jobs, outbox, worker
+from intake import clock, create_app, health, jobs, outbox, worker
 from intake.extensions import db
 from intake.health import WorkerHeartbeat
 
-from .conftest import SMTPServer
+from .conftest import SMTPServer, base_config
 
 
 @pytest.fixture(autouse=True)
@@ -241,3 +241,22 @@ def test_a_round_that_raises_anything_does_not_end_the_worker(
     with app.app_context():
         assert worker.work(monotonic=worker_time.monotonic, sleep=worker_time.sleep) == 0
     assert worker_time.seconds >= 200
+
+
+@pytest.mark.parametrize(
+    ("url", "options", "pre_ping"),
+    [
+        ("postgresql://intake@db.invalid/intake", {}, True),
+        ("postgresql+psycopg://intake@db.invalid/intake", {"pool_size": 3}, True),
+        ("postgresql://intake@db.invalid/intake", {"pool_pre_ping": False}, False),
+        ("sqlite:///:memory:", {}, None),
+    ],
+)
+def test_postgresql_pools_check_a_connection_before_use(
+    instance_path: object, url: str, options: dict[str, object], pre_ping: bool | None
+) -> None:
+    app = create_app(base_config(url, SQLALCHEMY_ENGINE_OPTIONS=options))
+    assert app.config["SQLALCHEMY_ENGINE_OPTIONS"].get("pool_pre_ping") == pre_ping
+    with app.app_context():
+        assert db.engine.pool._pre_ping is bool(pre_ping)  # type: ignore[attr-defined]
+        db.engine.dispose()
