@@ -146,10 +146,8 @@ def run_due() -> None:
     today = local.date()
     if clock.is_working_day(today) and local.time() >= DIGEST_AFTER and _claim_day("digest", today):
         log.info("daily digest: %s inboxes told", daily_digest(now=now))
-    if _claim_day("audit_anchor", today):
-        anchor = audit_anchors.write()
-        if anchor is not None:
-            log.info("audit trail anchored at row %s", anchor.seq)
+    if anchor := audit_anchors.write_if_due(now=now):
+        log.info("audit trail anchored at row %s", anchor.seq)
     if _claim_day("retention", today):
         gone = retention.purge(today=today)
         if gone:
