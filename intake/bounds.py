@@ -11,7 +11,9 @@ from wtforms.validators import StopValidation
 FIRST_YEAR, LAST_YEAR = 2000, 2100
 # Query parameters that are numbers, and the range each may take; past it the page is a 404.
 QUERY_NUMBERS: dict[str, tuple[int, int]] = {
-    "sida": (1, 100_000),  # a page of a list
+    # A page of a list: views clamp a page past either end to the nearest; past these bounds
+    # it is no page at all (and an offset the database would overflow on).
+    "sida": (-1_000_000, 1_000_000),
     "ar": (FIRST_YEAR, LAST_YEAR),  # a year of the follow-up
     "inkorg": (1, 2**31 - 1),  # an inbox id
 }

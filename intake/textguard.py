@@ -69,6 +69,20 @@ def _utf8(raw: bytes) -> bool:
     return True
 
 
+def _decoded_anyway(raw: bytes) -> list[tuple[str, str]]:
+    """The pairs of an urlencoded body that is no UTF-8 (werkzeug then drops every field), the
+    undecodable bytes left out, so the page can still give back what was typed."""
+    pairs = []
+    for part in raw.split(b"&"):
+        name, _, value = part.partition(b"=")
+        decode = [
+            unquote_to_bytes(x.replace(b"+", b" ")).decode("utf-8", "ignore") for x in (name, value)
+        ]
+        if decode[0]:
+            pairs.append((decode[0], decode[1]))
+    return pairs
+
+
 def check() -> tuple[str, int] | None:
     """before_request: refuse bad characters in the query or the form; bound query numbers."""
     args = list(request.args.items(multi=True))
@@ -85,6 +99,8 @@ def check() -> tuple[str, int] | None:
     raw_ok = request.mimetype != _FORM_BODY or _utf8(request.get_data(cache=True))
     multiline = multiline_fields()
     fields = list(request.form.items(multi=True))
+    if not raw_ok:
+        fields = _decoded_anyway(request.get_data(cache=True))
     names = [file.filename or "" for _, file in request.files.items(multi=True)]
     bad = [
         name
