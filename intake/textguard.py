@@ -98,7 +98,8 @@ def check() -> tuple[str, int] | None:
     # as its percent-escapes, which is valid text, so only the bytes show it.
     raw_ok = request.mimetype != _FORM_BODY or _utf8(request.get_data(cache=True))
     multiline = multiline_fields()
-    fields = list(request.form.items(multi=True))
+    # A multipart part without a name comes back named None.
+    fields = [(name or "", value) for name, value in request.form.items(multi=True)]
     if not raw_ok:
         fields = _decoded_anyway(request.get_data(cache=True))
     names = [file.filename or "" for _, file in request.files.items(multi=True)]

@@ -644,3 +644,19 @@ def test_a_dialogue_outside_the_years_is_a_field_error_with_the_text_kept(
     html = response.get_data(as_text=True)
     assert html.count("Skriv ett år mellan 2000 och 2100.") >= 2  # summary and field
     assert f'value="{moment}"' in html
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        b"--b\r\nContent-Disposition: form-data\r\n\r\nx\x00\r\n--b--\r\n",  # no name
+        b"--b\r\nContent-Disposition: form-data\r\n\r\nx\r\n--b--\r\n",
+        b'--b\r\nContent-Disposition: form-data; name="a"; filename="\x00.txt"\r\n\r\n'
+        b"x\r\n--b--\r\n",
+    ],
+)
+def test_odd_multipart_parts_are_no_server_error(client: FlaskClient, body: bytes) -> None:
+    response = client.post(
+        "/personal/logga-in", data=body, content_type="multipart/form-data; boundary=b"
+    )
+    assert response.status_code < 500
