@@ -8,6 +8,7 @@ protected value under it, row by row, without stopping the service.
 
 from __future__ import annotations
 
+import dataclasses
 import secrets as stdlib_secrets
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -82,9 +83,9 @@ def add_key() -> int:
     if found is None:
         raise secrets.SecretsError("no secrets file to rotate")
     version = max(found.app_keys) + 1
-    updated = secrets.InstanceSecrets(
-        secret_key=found.secret_key,
-        app_keys={**found.app_keys, version: stdlib_secrets.token_bytes(32)},
+    # replace, not a new object: the file's other secrets (the audit keys) stay.
+    updated = dataclasses.replace(
+        found, app_keys={**found.app_keys, version: stdlib_secrets.token_bytes(32)}
     )
     secrets.write(instance, updated)
     return version

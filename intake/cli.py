@@ -21,6 +21,7 @@ from intake import (
     jobs,
     metrics,
     outbox,
+    secrets,
     worker,
 )
 from intake.dialogues import erasure
@@ -125,15 +126,23 @@ def drafts_purge() -> None:
 
 
 @audit_cli.command("verify")
-def audit_verify() -> None:
-    """Check the chain and its anchors; exit 1 if any row was altered, removed or reordered,
-    or the trail is shorter than an anchor says it was."""
-    verdict = audit_anchors.verify()
+@click.option(
+    "--anchors",
+    "anchors",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Check against this copy of the anchor file (e.g. the one kept off-host).",
+)
+def audit_verify(anchors: Path | None) -> None:
+    """Check the keyed chain and its anchors; exit 1 if any row was altered, removed,
+    reordered or inserted, or the trail is shorter than an anchor says it was."""
+    verdict = audit_anchors.verify(anchors)
     if verdict.ok:
         click.echo(
             f"Granskningsloggen är hel: {verdict.checked} rader kontrollerade, "
             f"{verdict.anchors} ankare stämmer."
         )
+        if caveat := verdict.chain.caveat():
+            click.echo(caveat)
         return
     click.echo(f"Granskningsloggen är BRUTEN: {verdict.problem}", err=True)
     raise SystemExit(1)
@@ -141,13 +150,32 @@ def audit_verify() -> None:
 
 @audit_cli.command("anchor")
 def audit_anchor() -> None:
-    """Append the trail's head to the anchor file outside the database (the worker does so
-    daily)."""
+    """Append the trail's head to the anchor file and its off-host sinks now (the worker does
+    so every AUDIT_ANCHOR_EVERY_ROWS rows or AUDIT_ANCHOR_EVERY_SECONDS)."""
     anchor = audit_anchors.write()
     if anchor is None:
         click.echo("Inget nytt att förankra.")
         return
     click.echo(f"Förankrat: rad {anchor.seq} i {audit_anchors.path()}.")
+
+
+@audit_cli.command("rotate-key")
+def audit_rotate_key() -> None:
+    """Add an audit key version to the instance secrets; new rows are MACed with it, older rows
+    keep verifying with theirs. The first key also records where the plain chain ends."""
+    try:
+        version, legacy_until = audit.rotate_key(Path(current_app.instance_path))
+    except secrets.SecretsError as error:
+        click.echo(f"Ingen ny nyckel: {error}", err=True)
+        raise SystemExit(1) from error
+    audit.record("audit_key_rotated", actor_id=None, actor="cli", version=version)
+    db.session.commit()
+    click.echo(f"Ny granskningsnyckel, version {version}.")
+    if legacy_until:
+        click.echo(
+            f"Rad 1–{legacy_until} skrevs före nyckeln och kontrolleras som oskyddad kedja; "
+            "alla senare rader med nyckeln."
+        )
 
 
 @retention_cli.command("purge")

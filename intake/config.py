@@ -87,9 +87,16 @@ DEFAULTS: dict[str, Any] = {
     "WORKER_STALE_SECONDS": 300,
     "MAIL_STALE_SECONDS": 1800,
     "FAILED_MAIL_DAYS": 7,
-    # Where the worker appends a daily anchor of the audit trail (intake.audit_anchors); empty:
-    # `audit-anchors.jsonl` in the instance folder. Another volume or host gives more distance.
+    # Where the worker appends anchors of the audit trail (intake.audit_anchors); empty:
+    # `audit-anchors.jsonl` in the instance folder. An anchor is written after EVERY_ROWS new
+    # rows, or when the trail moved and EVERY_SECONDS passed, and copied to each sink set:
+    # a second file (another volume), syslog (`/dev/log` or `host:port`), mail (daily).
     "AUDIT_ANCHOR_FILE": "",
+    "AUDIT_ANCHOR_EVERY_ROWS": 100,
+    "AUDIT_ANCHOR_EVERY_SECONDS": 3600,
+    "AUDIT_ANCHOR_COPY_FILE": "",
+    "AUDIT_ANCHOR_SYSLOG": "",
+    "AUDIT_ANCHOR_MAIL_TO": "",
     "TESTING": False,
     # None = follow BASE_URL (https: means Secure). Flask's own default is False, so a
     # setdefault after layering would never fire.
@@ -147,6 +154,11 @@ ENVIRONMENT: dict[str, str] = {
     "EID_NAME_CLAIMS": "EID_NAME_CLAIMS",
     "EID_ACR_VALUES": "EID_ACR_VALUES",
     "EID_TIMEOUT_SECONDS": "EID_TIMEOUT_SECONDS",
+    "AUDIT_ANCHOR_EVERY_ROWS": "AUDIT_ANCHOR_EVERY_ROWS",
+    "AUDIT_ANCHOR_EVERY_SECONDS": "AUDIT_ANCHOR_EVERY_SECONDS",
+    "AUDIT_ANCHOR_COPY_FILE": "AUDIT_ANCHOR_COPY_FILE",
+    "AUDIT_ANCHOR_SYSLOG": "AUDIT_ANCHOR_SYSLOG",
+    "AUDIT_ANCHOR_MAIL_TO": "AUDIT_ANCHOR_MAIL_TO",
 }
 
 _INTEGERS = {
@@ -155,6 +167,8 @@ _INTEGERS = {
     "WORKER_STALE_SECONDS",
     "MAIL_STALE_SECONDS",
     "TRUSTED_PROXIES",
+    "AUDIT_ANCHOR_EVERY_ROWS",
+    "AUDIT_ANCHOR_EVERY_SECONDS",
 }
 _FLOATS = {"EID_TIMEOUT_SECONDS"}
 _BOOLEANS = {"MAIL_USE_TLS", "SESSION_COOKIE_SECURE"}
@@ -211,7 +225,7 @@ def load_config(app: Flask, overrides: Mapping[str, Any] | None) -> None:
     if app.config["SESSION_COOKIE_SECURE"] is None:
         app.config["SESSION_COOKIE_SECURE"] = app.config["BASE_URL"].startswith("https:")
 
-    if app.config.get("SECRET_KEY") and app.config.get("APP_KEYS"):
+    if app.config.get("SECRET_KEY") and app.config.get("APP_KEYS") and "AUDIT_KEYS" in app.config:
         return
     # A first run on the embedded default creates the instance secrets itself; a production
     # deployment (own database URL) must have run `flask --app intake setup` or been given
@@ -233,3 +247,8 @@ def load_config(app: Flask, overrides: Mapping[str, Any] | None) -> None:
         app.config["APP_KEYS"] = found.app_keys
         # Keys read from the instance file follow rotations (intake.appkeys).
         app.config["APP_KEYS_FROM_FILE"] = from_file
+    if "AUDIT_KEYS" not in app.config:
+        # Kept out of the database: they are what a database writer lacks (intake.audit).
+        app.config["AUDIT_KEYS"] = found.audit_keys
+        app.config["AUDIT_LEGACY_UNTIL"] = found.audit_legacy_until
+        app.config["AUDIT_KEYS_FROM_FILE"] = from_file

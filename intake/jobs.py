@@ -175,10 +175,8 @@ def _digest(now: datetime) -> None:
 
 
 def _anchor(now: datetime) -> None:
-    if _claim_day("audit_anchor", clock.local_date(now)):
-        anchor = audit_anchors.write()
-        if anchor is not None:
-            log.info("audit trail anchored at row %s", anchor.seq)
+    if anchor := audit_anchors.write_if_due(now=now):
+        log.info("audit trail anchored at row %s", anchor.seq)
 
 
 def _retention(now: datetime) -> None:

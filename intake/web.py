@@ -20,7 +20,7 @@ from flask_babel import format_datetime, get_locale
 from werkzeug.routing import IntegerConverter, Map
 from werkzeug.wrappers import Response
 
-from intake import clock, database, law, outbox
+from intake import clock, database, law, outbox, textguard
 
 MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations"
 
@@ -62,8 +62,9 @@ def language(code: str) -> Response:
         session["lang"] = code
     target = request.args.get("next", "/")
     parts = urlsplit(target)
-    # Only paths on this site: never an open redirect.
-    if parts.scheme or parts.netloc or not target.startswith("/") or target[1:2] in ("/", "\\"):
+    # Only paths on this site: never an open redirect, never a line break into a header.
+    unsafe = parts.scheme or parts.netloc or textguard.refused(target, multiline=False)
+    if unsafe or not target.startswith("/") or target[1:2] in ("/", "\\"):
         target = url_for("site.home")
     return redirect(target)
 
@@ -157,6 +158,9 @@ def register(app: Flask) -> None:
     ):
         app.register_blueprint(blueprint)
     outbox.ATTACHMENTS["ics"] = ics.attachment
+    # After the CSRF check (a form without a valid token gets the expired page, which keeps
+    # the answers), before every blueprint's own: no control character reaches a view.
+    app.before_request(textguard.check)
     app.after_request(_security_headers)
     app.jinja_env.filters["local_time"] = _local_time
     app.jinja_env.globals["language_links"] = _language_links

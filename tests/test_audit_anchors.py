@@ -4,8 +4,11 @@ together with the head rewound to match."""
 from __future__ import annotations
 
 import json
+import logging
+import socket
 import stat
 from pathlib import Path
+from typing import Any
 
 import pytest
 import sqlalchemy as sa
@@ -182,19 +185,105 @@ def test_the_cli_anchors_and_verify_finds_a_cut_tail(app: Flask) -> None:
     assert "BRUTEN: rad 4 saknas, men fanns enligt ankaret från" in cut.output
 
 
-def test_the_worker_anchors_once_a_day(app: Flask, monkeypatch: pytest.MonkeyPatch) -> None:
+@pytest.mark.parametrize(
+    ("rows", "minutes", "anchored"),
+    [
+        (2, 10, [2]),  # few rows, little time: not due
+        (5, 10, [2, 7]),  # EVERY_ROWS rows since the last anchor
+        (1, 61, [2, 3]),  # the head moved and EVERY_SECONDS passed
+        (0, 600, [2]),  # time passed but nothing new: nothing to anchor
+    ],
+)
+def test_the_worker_anchors_every_n_rows_or_every_hour(
+    make_app: Any, monkeypatch: pytest.MonkeyPatch, rows: int, minutes: int, anchored: list[int]
+) -> None:
     from intake import jobs
 
+    app: Flask = make_app(AUDIT_ANCHOR_EVERY_ROWS=5, AUDIT_ANCHOR_EVERY_SECONDS=3600)
     frozen = freeze(monkeypatch, stockholm(2026, 3, 10, 9, 0))
     _append(app, 2)
     with app.app_context():
-        jobs.run_due()
-        _append(app, 1)
-        jobs.run_due()  # the same day: no second anchor
-        frozen.advance(days=1)
+        jobs.run_due()  # the first anchor: there was none
+        _append(app, rows)
+        frozen.advance(minutes=minutes)
         jobs.run_due()
         anchors, problems = audit_anchors.read()
-    assert [a.seq for a in anchors] == [2, 3] and problems == []
+    assert [a.seq for a in anchors] == anchored and problems == []
+
+
+def test_each_anchor_goes_to_a_second_file_and_syslog(
+    make_app: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Given a second file on "another volume" and a syslog listener on loopback UDP
+    listener = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    listener.bind(("127.0.0.1", 0))
+    listener.settimeout(5)
+    copy = tmp_path / "other-volume" / "anchors.jsonl"
+    app: Flask = make_app(
+        AUDIT_ANCHOR_COPY_FILE=str(copy),
+        AUDIT_ANCHOR_SYSLOG=f"127.0.0.1:{listener.getsockname()[1]}",
+    )
+    freeze(monkeypatch, stockholm(2026, 3, 10, 9, 0))
+    _append(app, 3)
+    # When an anchor is written
+    with listener:
+        anchor = _anchor(app)
+        datagram = listener.recv(4096).decode()
+    # Then the same line is in both files and in the syslog message, and nothing else is
+    assert anchor is not None
+    primary = (Path(app.instance_path) / audit_anchors.FILENAME).read_text()
+    assert copy.read_text() == primary
+    line = primary.strip()
+    assert json.loads(line) == {"seq": 3, "hash": anchor.hash, "at": anchor.at.isoformat()}
+    assert datagram.startswith("<")  # a syslog priority
+    assert datagram.rstrip("\x00").endswith("intake-audit-anchor " + line)
+    # And the copy verifies the trail as well as the primary does
+    result = app.test_cli_runner().invoke(args=["audit", "verify", "--anchors", str(copy)])
+    assert result.exit_code == 0 and "1 ankare stämmer" in result.output
+
+
+def test_a_failing_sink_is_logged_and_the_anchor_still_written(
+    make_app: Any, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    blocker = tmp_path / "a-file"
+    blocker.write_text("")
+    app: Flask = make_app(
+        AUDIT_ANCHOR_COPY_FILE=str(blocker / "cannot" / "be.jsonl"),
+        AUDIT_ANCHOR_SYSLOG=str(tmp_path / "no-such-socket"),
+    )
+    _append(app, 2)
+    with caplog.at_level(logging.ERROR, logger="intake.audit_anchors"):
+        assert _anchor(app) is not None
+    assert "could not copy the audit anchor" in caplog.text
+    assert "could not send the audit anchor to syslog" in caplog.text
+    assert _verify(app).ok
+
+
+def test_the_first_anchor_of_each_day_is_mailed_to_the_dpo(
+    make_app: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from intake.outbox import OutboxMessage
+
+    app: Flask = make_app(AUDIT_ANCHOR_MAIL_TO="dataskyddsombud@alvsbyn.invalid")
+    frozen = freeze(monkeypatch, stockholm(2026, 3, 10, 9, 0))
+    for _ in range(3):  # three anchors on the 10th, one on the 11th
+        _append(app, 1)
+        assert _anchor(app) is not None
+        frozen.advance(hours=2)
+    frozen.advance(days=1)
+    _append(app, 1)
+    assert _anchor(app) is not None
+    with app.app_context():
+        mails = db.session.scalars(sa.select(OutboxMessage).order_by(OutboxMessage.id)).all()
+        assert [(m.template, m.recipient) for m in mails] == [
+            ("audit_anchor", "dataskyddsombud@alvsbyn.invalid")
+        ] * 2
+        assert [(m.context["seq"], m.context["day"]) for m in mails] == [
+            (1, "2026-03-10"),
+            (4, "2026-03-11"),
+        ]
+        # The mail holds the anchor only: a number, a MAC and a time
+        assert set(mails[0].context) == {"seq", "hash", "at", "day"}
 
 
 def test_the_admin_log_page_reports_a_cut_tail(installation: Installation) -> None:

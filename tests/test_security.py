@@ -343,7 +343,8 @@ def token_of(response: TestResponse) -> str:
 TYPED = {
     "subject_type": "barn",
     "first_name": 'Alva "Lill" <b>& co',
-    "address": "Storgatan 1\r\nÄlvsbyn",
+    # No line break: a one-line field refuses CR/LF (intake.textguard; test_fuzz covers it).
+    "address": "Storgatan 1, Älvsbyn",
     "age": "8",
 }
 
@@ -474,3 +475,188 @@ def test_rate_limit_key_never_holds_the_address(
     today = clock.now()
     monkeypatch.setattr(clock, "now", lambda: today + timedelta(days=1))
     assert _key(app, address) != key
+
+
+# --- no Server header from gunicorn ------------------------------------------------------------
+
+
+def test_gunicorn_with_the_shipped_config_sends_no_server_header(tmp_path: Path) -> None:
+    """`gunicorn -c python:intake.gunicorn_conf` (bin/serve-local, the README): no `Server`."""
+    import http.client
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    from .conftest import free_port
+
+    root, bin_ = Path(__file__).resolve().parents[1], Path(sys.executable).parent
+    port, log = free_port(), tmp_path / "gunicorn.log"
+    # The embedded default (SQLite and secrets made in the instance folder on first run).
+    env = {**os.environ, "INTAKE_INSTANCE_PATH": str(tmp_path / "instance")}
+    env.pop("INTAKE_DATABASE_URL", None)
+    with log.open("wb") as out:
+        process = subprocess.Popen(
+            [
+                str(bin_ / "gunicorn"),
+                *("-c", "python:intake.gunicorn_conf", "--workers", "1"),
+                *("--bind", f"127.0.0.1:{port}", "--error-logfile", "-"),
+                "intake:create_app()",
+            ],
+            cwd=root,
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+    try:
+        headers: dict[str, str] | None = None
+        deadline = time.monotonic() + 60
+        while headers is None and time.monotonic() < deadline and process.poll() is None:
+            connection = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
+            try:
+                connection.request("GET", "/tillganglighet")
+                response = connection.getresponse()
+                response.read()
+                status, headers = response.status, {k.lower(): v for k, v in response.getheaders()}
+            except OSError:
+                time.sleep(0.2)
+            finally:
+                connection.close()
+        assert headers is not None, log.read_text()
+        assert status == 200
+        assert "server" not in headers, headers
+        assert headers["content-security-policy"]  # the app's own headers are all there
+    finally:
+        # gunicorn runs in its own session: its group holds the master and its workers only.
+        if process.poll() is None:
+            os.killpg(process.pid, signal.SIGTERM)
+            process.wait(timeout=15)
+
+
+# --- control characters, invalid UTF-8 and bounds: a clear 400/404, never a 500 --------------
+
+CHARACTERS = "Texten innehåller tecken som inte går att spara"
+
+
+@pytest.mark.parametrize(
+    ("path", "status"),
+    [
+        ("/sprak/sv?next=/a%0a", 400),
+        ("/sprak/sv?next=/a%0d%0aSet-Cookie:x=1", 400),
+        ("/?x=%00", 400),
+        ("/dialoger/?q=a%1bb", 400),
+        ("/?x=%C0%80", 400),  # an overlong NUL: no UTF-8
+        ("/?x=%FF", 400),
+        ("/personal/admin/logg?sida=1000000000000000000000000000", 404),
+        ("/personal/inkorg?inkorg=99999999999999999999", 404),
+        ("/uppfoljning/?ar=99999", 404),
+        ("/?x=%09tab", 200),  # a TAB is text
+    ],
+)
+def test_bad_query_strings_are_refused_before_any_view(
+    client: FlaskClient, path: str, status: int
+) -> None:
+    response = client.get(path)
+    assert response.status_code == status, path
+    if status == 400:
+        assert CHARACTERS in response.get_data(as_text=True)
+    assert "Set-Cookie" not in response.headers  # a refused request never touches the session
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        b"email=a%00%40alvsbyn.se&password=x",  # NUL in the staff login e-mail
+        b"email=a%C0%80%40alvsbyn.se&password=x",  # invalid UTF-8 for a NUL
+        b"email=a%0d%0aBcc%3a%20x%40y.se&password=x",  # CR/LF in a one-line field
+        b"email=a%1b%40alvsbyn.se&password=x",
+        b"email=a%ED%A0%80%40alvsbyn.se&password=x",  # a surrogate
+    ],
+)
+def test_a_bad_character_in_a_form_is_a_400_that_sets_no_cookie(
+    client: FlaskClient, body: bytes
+) -> None:
+    response = client.post(
+        "/personal/logga-in", data=body, content_type="application/x-www-form-urlencoded"
+    )
+    assert response.status_code == 400
+    html = response.get_data(as_text=True)
+    assert CHARACTERS in html
+    assert "Lösenord och koder sparas aldrig" in html  # the password is not echoed
+    assert 'name="password"' not in html
+    assert "Set-Cookie" not in response.headers
+
+
+def test_a_refused_form_keeps_the_typed_text_and_can_be_sent_again(csrf_app: Flask) -> None:
+    client = csrf_app.test_client()
+    # Given a reporter on step two, the page loaded with a valid token
+    page = client.get("/orosanmalan/om-dig")
+    first = {**PRIVATE_ANONYMOUS_CHILD["om-dig"], "csrf_token": token_of(page)}
+    assert client.post("/orosanmalan/om-dig", data=first).status_code == 302
+    token = token_of(client.get("/orosanmalan/personen"))
+    # When a pasted text brings a NUL and a line break into a one-line field
+    typed = {"subject_type": "barn", "first_name": "Al\x00va", "address": "Storgatan 1\r\nÄlvsbyn"}
+    response = client.post("/orosanmalan/personen", data={**typed, "csrf_token": token})
+    # Then the page says why, and holds everything else typed, ready to send again
+    assert response.status_code == 400
+    assert CHARACTERS in response.get_data(as_text=True)
+    form = form_of(response)
+    assert form.action == "/orosanmalan/personen"
+    assert dict(form.hidden) == {
+        "subject_type": "barn",
+        "first_name": "Alva",
+        "address": "Storgatan 1 Älvsbyn",
+        "csrf_token": token_of(response),
+    }
+    again = client.post(form.action, data=dict(form.hidden))
+    assert again.status_code == 302
+    assert "Alva" in client.get("/orosanmalan/personen").get_data(as_text=True)
+
+
+def test_line_breaks_and_tabs_are_kept_in_text_areas(client: FlaskClient) -> None:
+    client.post("/orosanmalan/om-dig", data=PRIVATE_ANONYMOUS_CHILD["om-dig"])
+    response = client.post(
+        "/orosanmalan/oro", data={"what_happened": "Rad ett\r\n\tRad två", "acute": "nej"}
+    )
+    assert response.status_code in {200, 302}
+    assert CHARACTERS not in response.get_data(as_text=True)
+
+
+@pytest.mark.parametrize("moment", ["0001-01-01 00:30", "9999-12-31 23:59", "1999-12-31 18:00"])
+def test_a_dialogue_outside_the_years_is_a_field_error_with_the_text_kept(
+    make_app: Callable[..., Flask], monkeypatch: pytest.MonkeyPatch, moment: str
+) -> None:
+    from .accounts.back_office import fast_passwords, install
+
+    fast_passwords(monkeypatch)
+    site = install(make_app)
+    site.add_user("olle@alvsbyn.invalid", "organiser")
+    organiser = site.app.test_client()
+    site.login(organiser, "olle@alvsbyn.invalid")
+    response = organiser.post(
+        "/personal/dialoger/ny",
+        data={"title": "Trygghet", "hosts": "polisen", "format": "pa_plats", "place": "Hus",
+              "starts_at": moment, "ends_at": moment, "reminder_hours": "24"},
+    )  # fmt: skip
+    assert response.status_code == 200
+    html = response.get_data(as_text=True)
+    assert html.count("Skriv ett år mellan 2000 och 2100.") >= 2  # summary and field
+    assert f'value="{moment}"' in html
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        b"--b\r\nContent-Disposition: form-data\r\n\r\nx\x00\r\n--b--\r\n",  # no name
+        b"--b\r\nContent-Disposition: form-data\r\n\r\nx\r\n--b--\r\n",
+        b'--b\r\nContent-Disposition: form-data; name="a"; filename="\x00.txt"\r\n\r\n'
+        b"x\r\n--b--\r\n",
+    ],
+)
+def test_odd_multipart_parts_are_no_server_error(client: FlaskClient, body: bytes) -> None:
+    response = client.post(
+        "/personal/logga-in", data=body, content_type="multipart/form-data; boundary=b"
+    )
+    assert response.status_code < 500

@@ -28,7 +28,7 @@ from wtforms.validators import (
 )
 from wtforms.widgets import CheckboxInput, ListWidget
 
-from intake import clock, emails
+from intake import bounds, clock, emails
 from intake.dialogues.models import DIGITAL, HYBRID, IN_PERSON
 
 THEMES = [
@@ -170,6 +170,8 @@ def parse_local(text: str) -> datetime | None:
             naive = datetime.strptime(text.strip(), fmt)
         except ValueError:
             continue
+        if not bounds.year_in_range(naive.year):
+            return None  # year 1 or 9999 would overflow on the way to UTC
         return naive.replace(tzinfo=clock.STOCKHOLM).astimezone(UTC)
     return None
 
@@ -178,7 +180,7 @@ def _moment(label: Any, *, required: bool) -> StringField:
     checks: list[Any] = [InputRequired(_l("Skriv datum och tid."))] if required else [Optional()]
     return StringField(
         label,
-        validators=[*checks, Length(max=20)],
+        validators=[*checks, Length(max=20), bounds.years],
         description=_l("Till exempel 2026-03-14 18:00."),
     )
 

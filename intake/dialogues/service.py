@@ -166,16 +166,29 @@ def register(
         db.session.rollback()
         raise SignupError("too_large")
     tag = email_tag(person.email, secret=tag_secret)
-    if db.session.scalar(
-        sa.select(Registration.id).where(
-            Registration.dialogue_id == dialogue.id, Registration.email_tag == tag
-        )
-    ):
-        db.session.rollback()
-        raise SignupError("duplicate")
     fits = dialogue.capacity is None or (
         not _waiting(dialogue.id) and seats_taken(dialogue.id) + party_size <= dialogue.capacity
     )
+    existing = db.session.scalar(
+        sa.select(Registration).where(
+            Registration.dialogue_id == dialogue.id, Registration.email_tag == tag
+        )
+    )
+    if existing is not None:
+        # The page answers as for a new address (nobody learns who is signed up); the mail,
+        # which only the address's owner reads, tells the truth (issue 10 §5).
+        _mail(
+            existing,
+            person,
+            "dialogue_already_registered",
+            dialogue,
+            links,
+            position=waitlist_position(existing),
+        )
+        db.session.commit()
+        return SignupResult(
+            registration=existing, position=None if fits else len(_waiting(dialogue.id)) + 1
+        )
     registration = Registration(
         dialogue_id=dialogue.id,
         email_tag=tag,
@@ -196,9 +209,17 @@ def register(
         _mail(registration, person, "dialogue_waitlisted", dialogue, links, position=position)
     try:
         db.session.commit()
-    except sa.exc.IntegrityError as error:  # the same e-mail in a race: still one registration
+    except sa.exc.IntegrityError:  # the same e-mail in a race: still one registration
         db.session.rollback()
-        raise SignupError("duplicate") from error
+        return register(
+            dialogue,
+            person,
+            party_size=party_size,
+            locale=locale,
+            keys=keys,
+            tag_secret=tag_secret,
+            links=links,
+        )
     return SignupResult(registration=registration, position=position)
 
 

@@ -124,13 +124,7 @@ def signup(dialogue_id: int) -> str | Response:
             links=links(),
         )
     except service.SignupError as error:
-        if error.reason == "duplicate":
-            form.email.errors = [
-                _(
-                    "Den här e-postadressen är redan anmäld till dialogen. Se bekräftelsen i din e-post; där finns en länk för att avboka."  # noqa: E501
-                )
-            ]
-        elif error.reason == "too_large":
+        if error.reason == "too_large":
             form.party_size.errors = [
                 ngettext(
                     "Dialogen har bara %(num)d plats. Anmäl färre personer.",

@@ -10,7 +10,7 @@ from wtforms import BooleanField, DateField, IntegerField, StringField, TextArea
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import InputRequired, Length, NumberRange, Optional, ValidationError
 
-from intake import clock
+from intake import bounds, clock
 from intake.dialogues.forms import Choice
 from intake.followup.models import ANY_DIALOGUE, BOTH_HOSTS
 
@@ -25,7 +25,11 @@ class ActivityForm(FlaskForm):
 
     occurred_on = DateField(
         _l("Datum"),
-        validators=[InputRequired(_l("Skriv ett datum som ÅÅÅÅ-MM-DD.")), _not_future],
+        validators=[
+            InputRequired(_l("Skriv ett datum som ÅÅÅÅ-MM-DD.")),
+            bounds.years,
+            _not_future,
+        ],
         default=lambda: clock.local_date(clock.now()),
     )
     count = IntegerField(
@@ -50,7 +54,9 @@ class NoteForm(FlaskForm):
     reason = TextAreaField(
         _l("Orsak"), validators=[InputRequired(_l("Skriv en orsak.")), Length(max=2000)]
     )
-    next_planned_on = DateField(_l("Nästa planerade tillfälle"), validators=[Optional()])
+    next_planned_on = DateField(
+        _l("Nästa planerade tillfälle"), validators=[Optional(), bounds.years]
+    )
 
 
 class PromiseForm(FlaskForm):
@@ -59,10 +65,12 @@ class PromiseForm(FlaskForm):
     title = StringField(
         _l("Rubrik"), validators=[InputRequired(_l("Skriv en rubrik.")), Length(max=200)]
     )
-    valid_from = DateField(_l("Gäller från"), validators=[InputRequired(_l("Skriv ett datum."))])
-    valid_to = DateField(_l("Gäller till"), validators=[Optional()])
+    valid_from = DateField(
+        _l("Gäller från"), validators=[InputRequired(_l("Skriv ett datum.")), bounds.years]
+    )
+    valid_to = DateField(_l("Gäller till"), validators=[Optional(), bounds.years])
     until_replaced = BooleanField(_l("Gäller tills ett nytt löfte ges"), default=True)
-    signed_on = DateField(_l("Undertecknat"), validators=[Optional()])
+    signed_on = DateField(_l("Undertecknat"), validators=[Optional(), bounds.years])
 
     def validate_valid_to(self, field: Any) -> None:
         """After the start."""
