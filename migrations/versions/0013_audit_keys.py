@@ -1,13 +1,13 @@
 """audit: each row names the version of the audit key its MAC is under (0 = plain SHA-256)
 
-Revision ID: 0009_audit_keys
-Revises: 0008
+Revision ID: 0013_audit_keys
+Revises: 0012_promise
 """
 from alembic import op
 import sqlalchemy as sa
 
-revision = "0009_audit_keys"
-down_revision = "0008"
+revision = "0013_audit_keys"
+down_revision = "0012_promise"
 branch_labels = None
 depends_on = None
 
