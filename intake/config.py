@@ -36,7 +36,6 @@ DEFAULTS: dict[str, Any] = {
     "RATELIMIT_LOGIN": "10 per minute",
     "RATELIMIT_FOLLOWUP": "10 per hour",
     "RATELIMIT_SIGNUP": "30 per hour",
-    "DIALOGUE_ERASE_DAYS": 30,
     "BASE_URL": "http://127.0.0.1:5000",
     "MAX_CONTENT_LENGTH": 512 * 1024,
     "MAX_FORM_MEMORY_SIZE": 256 * 1024,

@@ -4,6 +4,7 @@ from intake.accounts.models import BackupCode, Membership, StaffSession, User
 from intake.audit import AuditEvent, AuditHead
 from intake.dialogues.models import Dialogue, HeldReport, Question, Registration
 from intake.followup.models import Activity, Commitment, Promise, YearNote
+from intake.gallring import RetentionDecision
 from intake.jobs import JobRun
 from intake.outbox import OutboxMessage
 from intake.reports.models import Draft, Inbox, Report, ReportMessage, RoutingRule
@@ -26,6 +27,7 @@ __all__ = [
     "Registration",
     "Report",
     "ReportMessage",
+    "RetentionDecision",
     "RoutingRule",
     "StaffSession",
     "User",

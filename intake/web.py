@@ -20,7 +20,7 @@ from flask_babel import format_datetime, get_locale
 from werkzeug.routing import IntegerConverter, Map
 from werkzeug.wrappers import Response
 
-from intake import clock, database, outbox
+from intake import clock, database, gallring, outbox
 
 MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations"
 
@@ -126,6 +126,11 @@ def _language_links() -> list[dict[str, str]]:
     ]
 
 
+def _gallring_decision(information_class: str) -> gallring.RetentionDecision | None:
+    """The gallringsbeslut valid today for a class: pages state only the real retention."""
+    return gallring.current(information_class, on=clock.local_date(clock.now()))
+
+
 def register(app: Flask) -> None:
     """Blueprints, language helpers and headers."""
     from intake.accounts.admin_views import bp as admin
@@ -159,3 +164,4 @@ def register(app: Flask) -> None:
     app.jinja_env.filters["local_time"] = _local_time
     app.jinja_env.globals["language_links"] = _language_links
     app.jinja_env.globals["current_locale"] = lambda: str(get_locale())
+    app.jinja_env.globals["gallring_decision"] = _gallring_decision

@@ -24,6 +24,7 @@ from intake.followup.models import Activity, Commitment
 from intake.reports import retention
 from intake.reports.models import Inbox, Report
 
+from ..gallring_helpers import decide
 from ..staff_helpers import PASSWORD, Installation
 from .person import ERROR_SUMMARY, child_journey_to_check, send
 from .test_axe import audit
@@ -162,11 +163,13 @@ def test_caseworker_pages(page: Page, watch: Watch, site: Site, live_app: Flask)
     audit(page, watch, "report registered")
     visit(page, watch, f"/personal/anmalan/{report_id}/utskrift", "print view")
     # The purged report: only its tombstone
+    decide(live_app, "report_content", days=30)
     with live_app.app_context():
         gone = retention.purge(today=date.today() + timedelta(days=3650))
     assert [item.reference for item in gone] == [first]
     visit(page, watch, f"/personal/anmalan/{report_id}", "purged report")
     expect(page.get_by_text("Innehållet gallrades")).to_be_visible()
+    expect(page.get_by_text("Gallrat enligt gallringsbeslut SN 2026/40")).to_be_visible()
     visit(page, watch, f"/personal/anmalan/{_report_id(live_app, second)}", "second report")
 
 
