@@ -25,6 +25,7 @@ drafts a class here and let `drafts.purge_expired` require a decision like the o
 from __future__ import annotations
 
 import logging
+import time
 from dataclasses import dataclass
 from datetime import date, datetime
 
@@ -208,6 +209,7 @@ def reclaim(*tables: str) -> None:
     if engine.dialect.name == "postgresql":
         preparer = engine.dialect.identifier_preparer
         with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+            _wait_for_older_transactions(connection)
             # A reader holding the table must not make the round wait (and block others) long.
             connection.exec_driver_sql("SET lock_timeout = '30s'")
             for table in tables:
@@ -218,3 +220,26 @@ def reclaim(*tables: str) -> None:
     elif engine.dialect.name == "sqlite":
         with engine.connect() as connection:
             connection.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+
+
+def _wait_for_older_transactions(connection: sa.Connection, *, limit: float = 30.0) -> None:
+    """Wait (up to `limit` seconds) until every transaction in this database that began
+    before now has ended.
+
+    VACUUM FULL copies a row version that some open snapshot may still see ("recently dead"),
+    so a transaction older than the purge (a slow request, an autovacuum ANALYZE of another
+    table) would keep the purged ciphertext in the new file. Without the right to see other
+    roles' sessions (pg_read_all_stats) their start time reads as NULL and this cannot wait
+    for them: the rewrite is then best effort.
+    """
+    started = connection.exec_driver_sql("SELECT clock_timestamp()").scalar()
+    older = sa.text(
+        "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
+        "AND pid <> pg_backend_pid() AND xact_start < :started"
+    )
+    deadline = time.monotonic() + limit
+    while connection.execute(older, {"started": started}).scalar():
+        if time.monotonic() > deadline:
+            log.warning("gallring: older transactions still open; purged rows may stay a day")
+            return
+        time.sleep(0.1)
