@@ -92,6 +92,7 @@ ROUTES: dict[str, Route] = {
     "site.leave": Route("GET", "/lamna", everyone(302)),
     "site.accessibility": Route("GET", "/tillganglighet", everyone(200)),
     "site.privacy": Route("GET", "/personuppgifter", everyone(200)),
+    "site.cookies": Route("GET", "/kakor", everyone(200)),
     "reports.start": Route("GET", "/orosanmalan/", everyone(200)),
     "reports.step": Route("GET", "/orosanmalan/om-dig", everyone(200)),
     "reports.check": Route("GET", "/orosanmalan/granska", everyone(302)),
@@ -123,6 +124,7 @@ ROUTES: dict[str, Route] = {
     # The first rule cannot move up: a redirect and no change.
     "admin.move_rule": Route("POST", "/personal/admin/routning/{rule}/upp", admins(302)),
     "admin.audit_log": Route("GET", "/personal/admin/logg", admins(200)),
+    "admin.retention_decisions": Route("GET", "/personal/admin/gallring", admins(200)),
     # Citizen dialogues. {dialogue}: a coming dialogue; 999999 ids exist nowhere, so the
     # routes that would change something answer 404 behind their guard.
     "dialogues.index": Route("GET", "/dialoger/", everyone(200)),
