@@ -48,6 +48,16 @@ SHORTCOMINGS = (
     ),
 )
 
+# Public pages known to need sideways scrolling at 320 px (WCAG 1.4.10), each with the
+# shortcoming the statement lists. The reflow test expects exactly these to fail: fix a page
+# and the test fails until its entry goes, so the statement stays true.
+REFLOW_SHORTCOMINGS = {
+    "/medborgarloftet/": _l(
+        "Sidan om uppföljningen av medborgarlöftet har en bred tabell. På en smal skärm eller "
+        "med stor förstoring behöver man skrolla i sidled för att se hela tabellen."
+    ),
+}
+
 COMPLIANCE = {
     "helt": _l("helt förenlig"),
     "delvis": _l("delvis förenlig"),
@@ -55,6 +65,11 @@ COMPLIANCE = {
 }
 
 
+def shortcomings() -> list[object]:
+    """Every known shortcoming the statement lists."""
+    return [*SHORTCOMINGS, *REFLOW_SHORTCOMINGS.values()]
+
+
 def compliance() -> str:
     """The status the statement gives: partly compliant while any shortcoming is listed."""
-    return "delvis" if SHORTCOMINGS else "helt"
+    return "delvis" if shortcomings() else "helt"

@@ -216,6 +216,21 @@ def test_admin_pages(page: Page, watch: Watch, site: Site, live_app: Flask) -> N
     audit(page, watch, "routing rules with errors")
     visit(page, watch, "/personal/admin/logg", "audit log")
     visit(page, watch, "/personal/admin/logg?handelse=login&vem=chef", "audit log filtered")
+    # Gallringsbeslut: none yet (the overview warns), errors, then one recorded and listed
+    visit(page, watch, "/personal/", "overview without gallringsbeslut")
+    expect(page.get_by_text("Gallringsbeslut saknas")).to_be_visible()
+    visit(page, watch, "/personal/admin/gallring", "gallringsbeslut")
+    errors_after(page, "Registrera beslutet")
+    audit(page, watch, "gallringsbeslut with errors")
+    page.get_by_label("Anmälningar till medborgardialoger (namn, e-post, telefon, behov)").check()
+    page.get_by_label("Beslutets diarienummer").fill("KS 2026/12")
+    page.get_by_label("Beslutsdatum").fill("2026-11-20")
+    page.get_by_label("Beslutande organ").fill("Kommunstyrelsen")
+    page.get_by_label("Gallringsfrist i dagar").fill("30")
+    page.get_by_label("Gäller från").fill("2026-12-01")
+    page.get_by_role("button", name="Registrera beslutet").click()
+    expect(page.get_by_text("Gallringsbeslutet är registrerat.")).to_be_visible()
+    audit(page, watch, "gallringsbeslut recorded")
 
 
 def test_followup_pages(page: Page, watch: Watch, site: Site, live_app: Flask) -> None:
