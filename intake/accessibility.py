@@ -19,7 +19,9 @@ from datetime import date
 
 from flask_babel import lazy_gettext as _l
 
-DIGG_COMPLAINT_URL = "https://www.digg.se/tdosanmalan"
+from intake import outbound
+
+DIGG_COMPLAINT_URL = outbound.DIGG_COMPLAINT
 ASSESSED_ON = date(2026, 12, 2)
 UPDATED_ON = date(2026, 12, 2)
 

@@ -20,7 +20,7 @@ from flask_babel import format_datetime, get_locale
 from werkzeug.routing import IntegerConverter, Map
 from werkzeug.wrappers import Response
 
-from intake import clock, database, gallring, installation, outbox
+from intake import clock, database, gallring, installation, outbound, outbox
 
 MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations"
 
@@ -179,3 +179,4 @@ def register(app: Flask) -> None:
     app.jinja_env.globals["language_links"] = _language_links
     app.jinja_env.globals["current_locale"] = lambda: str(get_locale())
     app.jinja_env.globals["gallring_decision"] = _gallring_decision
+    app.jinja_env.globals["outbound"] = outbound
