@@ -226,16 +226,19 @@ def _wait_for_older_transactions(connection: sa.Connection, *, limit: float = 30
     """Wait (up to `limit` seconds) until every transaction in this database that began
     before now has ended.
 
-    VACUUM FULL copies a row version that some open snapshot may still see ("recently dead"),
-    so a transaction older than the purge (a slow request, an autovacuum ANALYZE of another
-    table) would keep the purged ciphertext in the new file. Without the right to see other
-    roles' sessions (pg_read_all_stats) their start time reads as NULL and this cannot wait
-    for them: the rewrite is then best effort.
+    VACUUM FULL copies a row version that some snapshot may still see ("recently dead"): a
+    transaction in this database older than the purge (a slow request, an autovacuum ANALYZE
+    of another table), or a writing transaction in any database of the cluster (its xid holds
+    back the xmin of VACUUM's own snapshot) would keep the purged ciphertext in the new file.
+    Found with a canary under parallel load. Without the right to see other roles' sessions
+    (pg_read_all_stats) their start reads as NULL and this cannot wait for them: the rewrite
+    is then best effort.
     """
     started = connection.exec_driver_sql("SELECT clock_timestamp()").scalar()
     older = sa.text(
-        "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
-        "AND pid <> pg_backend_pid() AND xact_start < :started"
+        "SELECT count(*) FROM pg_stat_activity WHERE pid <> pg_backend_pid() "
+        "AND xact_start < :started "
+        "AND (datname = current_database() OR backend_xid IS NOT NULL)"
     )
     deadline = time.monotonic() + limit
     while connection.execute(older, {"started": started}).scalar():
