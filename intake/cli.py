@@ -17,6 +17,7 @@ from intake import (
     bootstrap,
     clock,
     demo,
+    gallring,
     health,
     jobs,
     metrics,
@@ -178,13 +179,28 @@ def audit_rotate_key() -> None:
         )
 
 
+def _decision_line(decision: gallring.RetentionDecision) -> str:
+    return (
+        f"Gallringsbeslut {decision.describe()}: {decision.retention_days} dagar, "
+        f"gäller från {decision.valid_from.isoformat()}."
+    )
+
+
 @retention_cli.command("purge")
 @click.option("--dry-run", is_flag=True, help="Show what would be purged; change nothing.")
 def retention_purge(dry_run: bool) -> None:
-    """Purge report content whose retention period after registration is over."""
+    """Purge report content whose retention period after registration is over (from the
+    recorded gallringsbeslut; refuses, exit 1, without one)."""
     today = clock.local_date(clock.now())
-    items = retention.due(today=today) if dry_run else retention.purge(today=today)
+    try:
+        decision = gallring.require(gallring.REPORT_CONTENT, on=today)
+        items = retention.due(today=today) if dry_run else retention.purge(today=today)
+    except gallring.NoDecision as refused:
+        db.session.rollback()
+        click.echo(f"Gallring vägrad: {refused}", err=True)
+        raise SystemExit(1) from None
     verb = "skulle gallras" if dry_run else "gallrade"
+    click.echo(_decision_line(decision))
     for item in items:
         click.echo(
             f"{item.reference}  {item.inbox}  "
@@ -206,32 +222,54 @@ def _dialogue_line(item: erasure.Due) -> str:
 @retention_cli.command("dialogues")
 @click.option("--dry-run", is_flag=True, help="Show what would be erased; change nothing.")
 def retention_dialogues(dry_run: bool) -> None:
-    """Erase registrants' details and askers' contact details N days after each dialogue
-    (what the worker's daily retention round does)."""
-    now, days = clock.now(), current_app.config["DIALOGUE_ERASE_DAYS"]
-    if dry_run:
-        registrants = erasure.registrants_due(now=now, after_days=days)
-        contacts = erasure.contacts_due(now=now, after_days=days)
-    else:
-        registrants = erasure.erase_registrants(now=now, after_days=days)
-        contacts = erasure.erase_contacts(now=now, after_days=days)
+    """Erase registrants' details and askers' contact details N days after each dialogue, N
+    from each class's gallringsbeslut (what the worker's daily retention round does). A class
+    without a decision is refused (exit 1) and the other still runs."""
+    now, refused = clock.now(), False
     verb = "skulle gallras" if dry_run else "gallrade"
-    click.echo(f"Gallring av personuppgifter {days} dagar efter dialogen.")
     click.echo("Anmälda (namn, e-post, telefon, behov):")
-    for item in registrants:
-        click.echo(f"{_dialogue_line(item)}  {item.count} anmälningar")
-    click.echo(f"Anmälningar till {len(registrants)} dialoger {verb}.")
-    click.echo("Frågeställare (namn och e-post):")
-    for item in contacts:
-        waiting = f", {item.waiting} väntar" if item.waiting else ""
-        click.echo(f"{_dialogue_line(item)}  {item.count} frågor{waiting}")
-    click.echo(f"Kontaktuppgifter i {sum(item.count for item in contacts)} frågor {verb}.")
-    if waiting_total := sum(item.waiting for item in contacts):
-        click.echo(
-            f"{waiting_total} frågor väntar: de är förseglade i ett stycke tills en medlem "
-            "i Medborgardialog öppnar en frågesida."
+    try:
+        decision = erasure.decision_for(gallring.DIALOGUE_REGISTRATIONS, now=now)
+        registrants = (
+            erasure.registrants_due(now=now, after_days=decision.retention_days)
+            if dry_run
+            else erasure.erase_registrants(now=now)
         )
+    except gallring.NoDecision as error:
+        db.session.rollback()
+        click.echo(f"  Gallring vägrad: {error}", err=True)
+        refused = True
+    else:
+        click.echo(f"  {_decision_line(decision)}")
+        for item in registrants:
+            click.echo(f"{_dialogue_line(item)}  {item.count} anmälningar")
+        click.echo(f"Anmälningar till {len(registrants)} dialoger {verb}.")
+    click.echo("Frågeställare (namn och e-post):")
+    try:
+        decision = erasure.decision_for(gallring.QUESTION_CONTACTS, now=now)
+        contacts = (
+            erasure.contacts_due(now=now, after_days=decision.retention_days)
+            if dry_run
+            else erasure.erase_contacts(now=now)
+        )
+    except gallring.NoDecision as error:
+        db.session.rollback()
+        click.echo(f"  Gallring vägrad: {error}", err=True)
+        refused = True
+    else:
+        click.echo(f"  {_decision_line(decision)}")
+        for item in contacts:
+            waiting = f", {item.waiting} väntar" if item.waiting else ""
+            click.echo(f"{_dialogue_line(item)}  {item.count} frågor{waiting}")
+        click.echo(f"Kontaktuppgifter i {sum(item.count for item in contacts)} frågor {verb}.")
+        if waiting_total := sum(item.waiting for item in contacts):
+            click.echo(
+                f"{waiting_total} frågor väntar: de är förseglade i ett stycke tills en medlem "
+                "i Medborgardialog öppnar en frågesida."
+            )
     db.session.rollback()
+    if refused:
+        raise SystemExit(1)
 
 
 @jobs_cli.command("run")

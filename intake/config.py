@@ -45,7 +45,6 @@ DEFAULTS: dict[str, Any] = {
     # How many reverse proxies in front of the service set X-Forwarded-For/-Proto (werkzeug
     # ProxyFix); 0 = none, and the headers are ignored (they could be forged).
     "TRUSTED_PROXIES": 0,
-    "DIALOGUE_ERASE_DAYS": 30,
     "BASE_URL": "http://127.0.0.1:5000",
     "MAX_CONTENT_LENGTH": 512 * 1024,
     "MAX_FORM_MEMORY_SIZE": 256 * 1024,

@@ -7,7 +7,7 @@ from datetime import date, timedelta
 
 from flask import current_app
 
-from intake import clock
+from intake import clock, gallring
 from intake.dialogues.models import Dialogue, HeldReport
 from intake.extensions import db
 from intake.followup.models import Activity, Commitment
@@ -109,11 +109,31 @@ def _activities() -> None:
             )
 
 
+def _retention_decisions() -> None:
+    """Demo gallringsbeslut (marked demo, shown as such) for classes that have none, so that
+    the retention round can be tried. A production setup records none (intake.gallring)."""
+    today = clock.local_date(clock.now())
+    for code in gallring.CLASSES:
+        if gallring.current(code, on=today) is None:
+            gallring.record(
+                code,
+                reference="DEMO 2026/1",
+                decided_on=today,
+                decided_by="Demo – inget riktigt beslut",
+                retention_days=30,
+                valid_from=today,
+                now=clock.now(),
+                demo=True,
+            )
+
+
 def add_demo_content() -> int:
-    """Send the demo reports and add dialogues and activities; returns how many reports."""
+    """Send the demo reports and add dialogues, activities and demo gallringsbeslut; returns
+    how many reports."""
     for answers in DEMO_REPORTS:
         service.submit(dict(answers), base_url=current_app.config["BASE_URL"])
     _dialogues()
     _activities()
+    _retention_decisions()
     db.session.commit()
     return len(DEMO_REPORTS)

@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from flask import current_app
 from sqlalchemy.orm import Mapped, mapped_column
 
-from intake import appkeys, audit_anchors, clock, outbox
+from intake import appkeys, audit_anchors, clock, gallring, outbox
 from intake.accounts import sessions, throttle
 from intake.accounts.models import ADMIN, ORGANISER, User
 from intake.dialogues import erasure, questions
@@ -182,15 +182,26 @@ def _anchor(now: datetime) -> None:
 def _retention(now: datetime) -> None:
     today = clock.local_date(now)
     if _claim_day("retention", today):
-        gone = retention.purge(today=today)
-        if gone:
-            log.info("retention: purged %s reports", len(gone))
-        erase_days = current_app.config["DIALOGUE_ERASE_DAYS"]
-        erased = erasure.erase_registrants(now=now, after_days=erase_days)
-        if erased:
-            log.info("erased registrants of %s dialogues", len(erased))
-        # Askers' names and e-mails go on the registrations' schedule; the questions stay.
-        contacts = erasure.erase_contacts(now=now, after_days=erase_days)
+        # Each class goes under its own gallringsbeslut (intake.gallring); a class without one
+        # is skipped with a warning, nothing of it deleted, and the others still run.
+        try:
+            if gone := retention.purge(today=today):
+                log.info("retention: purged %s reports", len(gone))
+        except gallring.NoDecision as refused:
+            db.session.rollback()
+            log.warning("retention: %s", refused)
+        try:
+            if erased := erasure.erase_registrants(now=now):
+                log.info("erased registrants of %s dialogues", len(erased))
+        except gallring.NoDecision as refused:
+            db.session.rollback()
+            log.warning("retention: %s", refused)
+        try:
+            contacts = erasure.erase_contacts(now=now)  # askers' names and e-mails only
+        except gallring.NoDecision as refused:
+            db.session.rollback()
+            log.warning("retention: %s", refused)
+            contacts = []
         if count := sum(item.count for item in contacts):
             log.info("erased the askers' contact details of %s questions", count)
         if waiting := sum(item.waiting for item in contacts):

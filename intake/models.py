@@ -4,6 +4,7 @@ from intake.accounts.models import BackupCode, Membership, StaffSession, User
 from intake.audit import AuditEvent, AuditHead
 from intake.dialogues.models import Dialogue, HeldReport, Question, Registration
 from intake.followup.models import Activity, Commitment, Promise, YearNote
+from intake.gallring import RetentionDecision
 from intake.health import WorkerHeartbeat
 from intake.jobs import JobRun
 from intake.outbox import OutboxMessage
@@ -27,6 +28,7 @@ __all__ = [
     "Registration",
     "Report",
     "ReportMessage",
+    "RetentionDecision",
     "RoutingRule",
     "StaffSession",
     "User",

@@ -20,7 +20,7 @@ from flask_babel import format_datetime, get_locale
 from werkzeug.routing import IntegerConverter, Map
 from werkzeug.wrappers import Response
 
-from intake import clock, database, law, outbox, textguard
+from intake import clock, database, gallring, installation, law, outbound, outbox, textguard
 
 MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations"
 
@@ -81,13 +81,26 @@ def leave() -> Response:
 @site.get("/tillganglighet")
 def accessibility() -> str:
     """The accessibility statement (tillgänglighetsredogörelse, DOS-lagen)."""
-    return render_template("accessibility.html")
+    from intake import accessibility as statement
+
+    return render_template("accessibility.html", statement=statement)
 
 
 @site.get("/personuppgifter")
 def privacy() -> str:
-    """How personal data is handled."""
+    """How personal data is handled, per service (GDPR art. 13 and 14)."""
     return render_template("privacy.html")
+
+
+@site.get("/kakor")
+def cookies() -> str:
+    """Which cookies exist, why they are needed and how long they last."""
+    lifetime = current_app.permanent_session_lifetime.total_seconds()
+    return render_template(
+        "cookies.html",
+        cookie_name=current_app.config["SESSION_COOKIE_NAME"],
+        draft_hours=max(1, round(lifetime / 3600)),
+    )
 
 
 def select_locale() -> str:
@@ -127,6 +140,11 @@ def _language_links() -> list[dict[str, str]]:
     ]
 
 
+def _gallring_decision(information_class: str) -> gallring.RetentionDecision | None:
+    """The gallringsbeslut valid today for a class: pages state only the real retention."""
+    return gallring.current(information_class, on=clock.local_date(clock.now()))
+
+
 def register(app: Flask) -> None:
     """Blueprints, language helpers and headers."""
     from intake.accounts.admin_views import bp as admin
@@ -142,6 +160,7 @@ def register(app: Flask) -> None:
     from intake.reports.views import bp as reports
 
     database.configure(app)
+    installation.init_app(app)
     app.url_map.converters["int"] = RowId
     for blueprint in (
         site,
@@ -166,3 +185,5 @@ def register(app: Flask) -> None:
     app.jinja_env.globals["language_links"] = _language_links
     app.jinja_env.globals["current_locale"] = lambda: str(get_locale())
     app.jinja_env.globals["law"] = law
+    app.jinja_env.globals["gallring_decision"] = _gallring_decision
+    app.jinja_env.globals["outbound"] = outbound

@@ -20,7 +20,7 @@ INSTANCE_CONFIG = """\
 MAIL_SERVER = "smtp.instance.example"
 MAIL_PORT = 2501
 BASE_URL = "https://instance.example"
-MUNICIPALITY = "Instanskommunen"
+DPO_CONTACT = "dso@instans.example"
 """
 
 
@@ -74,7 +74,7 @@ def test_layers_defaults_instance_environment_mapping(
     # Then each key comes from the last layer that sets it
     assert config["OUTBOX_MAX_ATTEMPTS"] == DEFAULTS["OUTBOX_MAX_ATTEMPTS"]  # defaults
     assert config["MAIL_SERVER"] == "smtp.instance.example"  # instance/config.py
-    assert config["MUNICIPALITY"] == "Instanskommunen"  # instance/config.py
+    assert config["DPO_CONTACT"] == "dso@instans.example"  # instance/config.py
     assert config["MAIL_PORT"] == 2502  # environment, as an integer
     assert config["MAIL_USE_TLS"] is True  # environment, as a boolean
     assert config.get("MAIL_USERNAME") is None

@@ -25,6 +25,7 @@ from intake.reports.models import Inbox, Report
 
 from .accounts.back_office import Clock, fast_passwords, freeze, stockholm, submit
 from .dialogues.helpers import new_dialogue
+from .gallring_helpers import decide
 from .staff_helpers import Installation
 
 MONDAY = (2026, 3, 9)
@@ -237,6 +238,7 @@ def _contact(installation: Installation, question_id: str) -> tuple[str, str]:
 def test_the_retention_round_erases_askers_contact_details(
     installation: Installation, frozen: Clock, caplog: pytest.LogCaptureFixture
 ) -> None:
+    decide(installation.app, days=30)  # gallringsbeslut: 30 days after the dialogue
     # Given a question sent before a dialogue, and one from before 0008 sealed in one piece
     app = installation.app
     dialogue_id = new_dialogue(app, starts_at=frozen() + timedelta(days=1))

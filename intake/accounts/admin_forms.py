@@ -2,17 +2,36 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from datetime import date, timedelta
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, EmailField, Field, Form, IntegerField, SelectField, StringField
+from wtforms import (
+    BooleanField,
+    DateField,
+    EmailField,
+    Field,
+    Form,
+    IntegerField,
+    SelectField,
+    StringField,
+)
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import InputRequired, Length, NumberRange, Optional, StopValidation
+from wtforms.validators import (
+    InputRequired,
+    Length,
+    NumberRange,
+    Optional,
+    StopValidation,
+    ValidationError,
+)
 
-from intake import bootstrap, emails
+from intake import bootstrap, clock, emails, gallring
 from intake.accounts import forms
 from intake.reports import choices as c
+from intake.reports.forms import Choice
 
 
 class SavedPlaceholder:
@@ -93,4 +112,64 @@ class GrantForm(FlaskForm):
         _l("Inkorgens återställningskod"),
         validators=[Length(max=80)],
         description=_l("Behövs bara om du själv inte är medlem i inkorgen."),
+    )
+
+
+def _date_between(earliest: date, *, years_ahead: int) -> Callable[[Form, Field], None]:
+    """A date no earlier than `earliest` and at most some years ahead of today."""
+
+    def check(form: Form, field: Field) -> None:
+        latest = clock.local_date(clock.now()).replace(month=1, day=1)
+        latest = latest.replace(year=latest.year + years_ahead + 1)
+        if field.data and not earliest <= field.data < latest:
+            raise ValidationError(
+                _l(
+                    "Skriv ett datum mellan %(first)s och %(last)s.",
+                    first=earliest.isoformat(),
+                    last=(latest - timedelta(days=1)).isoformat(),
+                )
+            )
+
+    return check
+
+
+class RetentionDecisionForm(FlaskForm):
+    """A gallringsbeslut for one information class (intake.gallring)."""
+
+    information_class = Choice(
+        _l("Vilka uppgifter gäller beslutet?"),
+        choices=[SelectChoice(code, cls.label) for code, cls in gallring.CLASSES.items()],
+        validators=[InputRequired(_l("Välj vilka uppgifter beslutet gäller."))],
+    )
+    reference = StringField(
+        _l("Beslutets diarienummer"),
+        validators=[InputRequired(_l("Skriv beslutets diarienummer.")), Length(max=80)],
+        description=_l("Till exempel SN 2026/40."),
+    )
+    decided_on = DateField(
+        _l("Beslutsdatum"),
+        validators=[
+            InputRequired(_l("Skriv ett datum som ÅÅÅÅ-MM-DD.")),
+            _date_between(date(1990, 1, 1), years_ahead=0),
+        ],
+    )
+    decided_by = StringField(
+        _l("Beslutande organ"),
+        validators=[InputRequired(_l("Skriv vem som fattade beslutet.")), Length(max=200)],
+        description=_l("Till exempel Socialnämnden eller Kommunstyrelsen (arkivmyndigheten)."),
+    )
+    retention_days = IntegerField(
+        _l("Gallringsfrist i dagar"),
+        validators=[
+            InputRequired(_l("Skriv ett antal dagar.")),
+            NumberRange(min=1, max=36500, message=_l("Skriv ett tal mellan 1 och 36500.")),
+        ],
+        description=_l("Räknas från den händelse som informationsslaget anger."),
+    )
+    valid_from = DateField(
+        _l("Gäller från"),
+        validators=[
+            InputRequired(_l("Skriv ett datum som ÅÅÅÅ-MM-DD.")),
+            _date_between(date(1990, 1, 1), years_ahead=5),
+        ],
     )

@@ -1,4 +1,5 @@
-"""The administrator at /personal/admin/: users, inboxes and memberships, routing, audit."""
+"""The administrator at /personal/admin/: users, inboxes and memberships, routing, audit,
+gallringsbeslut."""
 
 from __future__ import annotations
 
@@ -8,9 +9,15 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from werkzeug.wrappers import Response
 
-from intake import audit, audit_anchors, bootstrap
+from intake import audit, audit_anchors, bootstrap, clock, gallring
 from intake.accounts import guard, service
-from intake.accounts.admin_forms import GrantForm, InboxForm, RuleForm, UserForm
+from intake.accounts.admin_forms import (
+    GrantForm,
+    InboxForm,
+    RetentionDecisionForm,
+    RuleForm,
+    UserForm,
+)
 from intake.accounts.forms import ROLE_LABELS, EmptyForm
 from intake.accounts.models import ADMIN, Membership, User
 from intake.crypto import CryptoError, custody
@@ -352,4 +359,47 @@ def audit_log() -> str:
         filters={"vem": actor, "handelse": action, "objekt": target},
         page=page,
         verdict=verdict,
+    )
+
+
+@bp.app_template_global("gallring_missing")
+def gallring_missing() -> list[gallring.InformationClass]:
+    """The information classes with no gallringsbeslut valid today (for the admin overview)."""
+    return gallring.missing(on=clock.local_date(clock.now()))
+
+
+@bp.route("/gallring", methods=["GET", "POST"])
+def retention_decisions() -> str | Response:
+    """Record a gallringsbeslut and list them all (history is kept; the newest valid applies)."""
+    form = RetentionDecisionForm()
+    if form.validate_on_submit():
+        decision = gallring.record(
+            form.information_class.data,
+            reference=form.reference.data.strip(),
+            decided_on=form.decided_on.data,
+            decided_by=form.decided_by.data.strip(),
+            retention_days=form.retention_days.data,
+            valid_from=form.valid_from.data,
+            now=clock.now(),
+            recorded_by_id=current_user.id,
+        )
+        _log(
+            "retention_decision_recorded",
+            "retention_decision",
+            decision.id,
+            information_class=decision.information_class,
+            reference=decision.reference,
+            retention_days=decision.retention_days,
+            valid_from=decision.valid_from.isoformat(),
+        )
+        db.session.commit()
+        flash(_("Gallringsbeslutet är registrerat."), "info")
+        return redirect(url_for(".retention_decisions"))
+    today = clock.local_date(clock.now())
+    return render_template(
+        "admin/retention.html",
+        form=form,
+        classes=gallring.CLASSES,
+        current={code: gallring.current(code, on=today) for code in gallring.CLASSES},
+        decisions=gallring.history(),
     )

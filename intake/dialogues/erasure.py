@@ -1,7 +1,8 @@
-"""Erasure (gallring) of personal data after a dialogue, DIALOGUE_ERASE_DAYS after it ended:
-the registrants' details (name, e-mail, phone, needs and the e-mail tag; the counts stay) and
-the askers' names and e-mails of questions (the text, its theme and any published question
-and answer stay).
+"""Erasure (gallring) of personal data after a dialogue, N days after it ended, N from the
+gallringsbeslut recorded for each class (intake.gallring): the registrants' details (name,
+e-mail, phone, needs and the e-mail tag; the counts stay) and the askers' names and e-mails of
+questions (the text, its theme and any published question and answer stay). Without a
+decision for a class nothing of it is erased (NoDecision). Each audit row names the decision.
 
 Each erasure has a `..._due` query listing, per dialogue, what a round would erase, and its
 `erase_...` function erases exactly what that query returns: a dry run and the real run
@@ -15,7 +16,7 @@ from datetime import datetime, timedelta
 
 import sqlalchemy as sa
 
-from intake import audit
+from intake import audit, clock, gallring
 from intake.dialogues.models import CANCELLED, Dialogue, Question, Registration
 from intake.extensions import db
 
@@ -41,6 +42,11 @@ def _cutoff(now: datetime, after_days: int) -> datetime:
     return now - timedelta(days=after_days)
 
 
+def decision_for(information_class: str, *, now: datetime) -> gallring.RetentionDecision:
+    """The decision valid today for a class; NoDecision if none is recorded."""
+    return gallring.require(information_class, on=clock.local_date(now))
+
+
 def registrants_due(*, now: datetime, after_days: int) -> list[Due]:
     """Dialogues that ended more than N days ago and still keep their registrants' details,
     with how many registrations each has (what `erase_registrants` would erase)."""
@@ -61,11 +67,13 @@ def registrants_due(*, now: datetime, after_days: int) -> list[Due]:
     return [_due(dialogue, after_days, count=count) for dialogue, count in rows]
 
 
-def erase_registrants(*, now: datetime, after_days: int) -> list[Due]:
-    """Erase registrants' details N days after a dialogue; counts stay. One audit row per
-    dialogue. Commits; returns what was erased."""
+def erase_registrants(*, now: datetime) -> list[Due]:
+    """Erase registrants' details N days after a dialogue (N from the decision); counts stay.
+    One audit row per dialogue, naming the decision. Commits; returns what was erased. Raises
+    NoDecision, erasing nothing, without a decision for dialogue registrations."""
+    decision = decision_for(gallring.DIALOGUE_REGISTRATIONS, now=now)
     erased = []
-    for item in registrants_due(now=now, after_days=after_days):
+    for item in registrants_due(now=now, after_days=decision.retention_days):
         # Marking the dialogue first, only if still unmarked, takes its lock: a round running
         # at the same time (the worker and the command line) cannot erase and audit it twice.
         marked = db.session.execute(
@@ -86,9 +94,13 @@ def erase_registrants(*, now: datetime, after_days: int) -> list[Due]:
             actor=ACTOR,
             target_type="dialogue",
             target_id=item.dialogue_id,
+            decision=decision.describe(),
+            decision_id=decision.id,
         )
         erased.append(item)
     db.session.commit()
+    if erased:
+        gallring.reclaim("registration")
     return erased
 
 
@@ -110,12 +122,14 @@ def contacts_due(*, now: datetime, after_days: int) -> list[Due]:
     ]
 
 
-def erase_contacts(*, now: datetime, after_days: int) -> list[Due]:
-    """Erase askers' names and e-mails N days after the dialogue; the text, theme and any
-    published question and answer stay. One audit row per dialogue. Commits; returns, per
-    dialogue, how many were erased and how many wait."""
+def erase_contacts(*, now: datetime) -> list[Due]:
+    """Erase askers' names and e-mails N days after the dialogue (N from the decision); the
+    text, theme and any published question and answer stay. One audit row per dialogue, naming
+    the decision. Commits; returns, per dialogue, how many were erased and how many wait.
+    Raises NoDecision, erasing nothing, without a decision for the askers' contact details."""
+    decision = decision_for(gallring.QUESTION_CONTACTS, now=now)
     done = []
-    for item in contacts_due(now=now, after_days=after_days):
+    for item in contacts_due(now=now, after_days=decision.retention_days):
         result = db.session.execute(
             sa.update(Question)
             .where(
@@ -134,9 +148,13 @@ def erase_contacts(*, now: datetime, after_days: int) -> list[Due]:
                 target_type="dialogue",
                 target_id=item.dialogue_id,
                 questions=erased,
+                decision=decision.describe(),
+                decision_id=decision.id,
             )
         done.append(replace(item, count=erased))
     db.session.commit()
+    if any(item.count for item in done):
+        gallring.reclaim("dialogue_question")
     return done
 
 

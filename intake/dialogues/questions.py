@@ -3,7 +3,7 @@ an organiser files afterwards (only held=True counts toward the promise).
 
 A question's text and its asker's name and e-mail are sealed apart. The contact details are
 only there so that the organisers can answer, so they are erased on the registrations'
-schedule (DIALOGUE_ERASE_DAYS after the dialogue, `intake.dialogues.erasure`); the text, its
+schedule (the gallringsbeslut after the dialogue, `intake.dialogues.erasure`); the text, its
 theme and any published question and answer stay. The service cannot open sealed data, so
 questions sent before the split (migration 0008) are sealed again in two parts the first time
 a member of the inbox opens the questions page (`reseal_whole`); until then their erasure

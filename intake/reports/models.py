@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date, datetime
+from typing import TYPE_CHECKING
 
 import sqlalchemy as sa
 from sqlalchemy import Date, ForeignKey, LargeBinary, String, UniqueConstraint, false
@@ -10,6 +11,9 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from intake.extensions import db
 from intake.models_base import UTCDateTime
+
+if TYPE_CHECKING:
+    from intake.gallring import RetentionDecision
 
 
 class Inbox(db.Model):  # type: ignore[name-defined]
@@ -100,9 +104,12 @@ class Report(db.Model):  # type: ignore[name-defined]
     outcome: Mapped[str | None] = mapped_column(String(60))
     outcome_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     purged_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # The gallringsbeslut the content was purged under (intake.gallring), named on the tombstone.
+    purge_decision_id: Mapped[int | None] = mapped_column(ForeignKey("retention_decision.id"))
 
     inbox: Mapped[Inbox] = relationship()
     routing_rule: Mapped[RoutingRule | None] = relationship()
+    purge_decision: Mapped[RetentionDecision | None] = relationship()
     messages: Mapped[list[ReportMessage]] = relationship(
         back_populates="report", cascade="all, delete-orphan", order_by="ReportMessage.received_at"
     )

@@ -1,9 +1,16 @@
 """Retention (gallring): content is purged N days after the report was registered in the
-case management system. Unregistered reports are never purged; they raise reminders.
+case management system, N from the gallringsbeslut recorded for report content
+(intake.gallring); without one nothing is purged (NoDecision). Unregistered reports are never
+purged; they raise reminders.
+
+A report is never purged before N days have passed since it was received either, whatever
+registration date was typed (a `0001-01-01` typo must not destroy a report received today).
 
 A purge deletes every sealed part (answers, assessment note, reporter additions), the
 follow-up code and the linking tag, and keeps a content-free tombstone (reference, dates,
-decision) and its audit rows.
+handling decision, the gallringsbeslut it was purged under) and its audit rows. On PostgreSQL
+the purged tables are then rewritten (gallring.reclaim), so the ciphertext leaves the
+table files too.
 """
 
 from __future__ import annotations
@@ -13,7 +20,7 @@ from datetime import date, datetime, timedelta
 
 import sqlalchemy as sa
 
-from intake import audit, clock
+from intake import audit, clock, gallring
 from intake.extensions import db
 from intake.reports.models import Inbox, Report, ReportMessage
 
@@ -29,8 +36,12 @@ class Due:
     purge_on: date
 
 
-def due(*, today: date) -> list[Due]:
-    """Registered reports whose retention period is over and that still hold content."""
+def due(*, today: date, decision: gallring.RetentionDecision | None = None) -> list[Due]:
+    """Registered reports whose retention period (from the decision valid today) is over,
+    counted from registration and from receipt, that still hold content. NoDecision if none."""
+    if decision is None:
+        decision = gallring.require(gallring.REPORT_CONTENT, on=today)
+    days = timedelta(days=decision.retention_days)
     rows = db.session.execute(
         sa.select(Report, Inbox)
         .join(Inbox, Inbox.id == Report.inbox_id)
@@ -40,7 +51,8 @@ def due(*, today: date) -> list[Due]:
     found = []
     for report, inbox in rows:
         assert report.registered_on is not None
-        purge_on = report.registered_on + timedelta(days=inbox.retention_days)
+        received_on = clock.local_date(report.received_at)
+        purge_on = max(report.registered_on, received_on) + days
         if purge_on <= today:
             found.append(
                 Due(report.id, report.reference, inbox.name, report.registered_on, purge_on)
@@ -49,8 +61,10 @@ def due(*, today: date) -> list[Due]:
 
 
 def purge(*, today: date) -> list[Due]:
-    """Purge what is due; returns what went. Commits."""
-    gone = due(today=today)
+    """Purge what is due under the decision valid today; returns what went. Commits. Raises
+    NoDecision (and purges nothing) when no gallringsbeslut for report content is recorded."""
+    decision = gallring.require(gallring.REPORT_CONTENT, on=today)
+    gone = due(today=today, decision=decision)
     for item in gone:
         report = db.session.get(Report, item.report_id)
         assert report is not None
@@ -60,6 +74,7 @@ def purge(*, today: date) -> list[Due]:
         report.followup_lookup = None
         report.link_tag = None  # derived from the personnummer: it goes with the content
         report.purged_at = clock.now()
+        report.purge_decision_id = decision.id
         report.status = "purged"
         db.session.execute(
             sa.update(ReportMessage).where(ReportMessage.report_id == report.id).values(sealed=None)
@@ -70,8 +85,12 @@ def purge(*, today: date) -> list[Due]:
             actor="gallring",
             target_type="report",
             target_id=report.id,
+            decision=decision.describe(),
+            decision_id=decision.id,
         )
     db.session.commit()
+    if gone:
+        gallring.reclaim("report", "report_message")
     return gone
 
 

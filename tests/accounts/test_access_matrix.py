@@ -95,6 +95,7 @@ ROUTES: dict[str, Route] = {
     # Probes for a monitor: the same for everyone; no worker runs here, so not ready.
     "health.healthz": Route("GET", "/healthz", everyone(200)),
     "health.readyz": Route("GET", "/readyz", everyone(503)),
+    "site.cookies": Route("GET", "/kakor", everyone(200)),
     "reports.start": Route("GET", "/orosanmalan/", everyone(200)),
     "reports.step": Route("GET", "/orosanmalan/om-dig", everyone(200)),
     "reports.check": Route("GET", "/orosanmalan/granska", everyone(302)),
@@ -129,6 +130,7 @@ ROUTES: dict[str, Route] = {
     # The first rule cannot move up: a redirect and no change.
     "admin.move_rule": Route("POST", "/personal/admin/routning/{rule}/upp", admins(302)),
     "admin.audit_log": Route("GET", "/personal/admin/logg", admins(200)),
+    "admin.retention_decisions": Route("GET", "/personal/admin/gallring", admins(200)),
     # Citizen dialogues. {dialogue}: a coming dialogue; 999999 ids exist nowhere, so the
     # routes that would change something answer 404 behind their guard.
     "dialogues.index": Route("GET", "/dialoger/", everyone(200)),

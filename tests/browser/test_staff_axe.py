@@ -25,6 +25,7 @@ from intake.followup.models import Activity, Commitment
 from intake.reports import retention
 from intake.reports.models import Inbox, Report
 
+from ..gallring_helpers import decide
 from ..staff_helpers import PASSWORD, Installation
 from .person import ERROR_SUMMARY, child_journey_to_check, send
 from .test_axe import audit
@@ -166,11 +167,13 @@ def test_caseworker_pages(page: Page, watch: Watch, site: Site, live_app: Flask)
     audit(page, watch, "report registered")
     visit(page, watch, f"/personal/anmalan/{report_id}/utskrift", "print view")
     # The purged report: only its tombstone
+    decide(live_app, "report_content", days=30)
     with live_app.app_context():
         gone = retention.purge(today=date.today() + timedelta(days=3650))
     assert [item.reference for item in gone] == [first]
     visit(page, watch, f"/personal/anmalan/{report_id}", "purged report")
     expect(page.get_by_text("Innehållet gallrades")).to_be_visible()
+    expect(page.get_by_text("Gallrat enligt gallringsbeslut SN 2026/40")).to_be_visible()
     visit(page, watch, f"/personal/anmalan/{_report_id(live_app, second)}", "second report")
 
 
@@ -217,6 +220,21 @@ def test_admin_pages(page: Page, watch: Watch, site: Site, live_app: Flask) -> N
     audit(page, watch, "routing rules with errors")
     visit(page, watch, "/personal/admin/logg", "audit log")
     visit(page, watch, "/personal/admin/logg?handelse=login&vem=chef", "audit log filtered")
+    # Gallringsbeslut: none yet (the overview warns), errors, then one recorded and listed
+    visit(page, watch, "/personal/", "overview without gallringsbeslut")
+    expect(page.get_by_text("Gallringsbeslut saknas")).to_be_visible()
+    visit(page, watch, "/personal/admin/gallring", "gallringsbeslut")
+    errors_after(page, "Registrera beslutet")
+    audit(page, watch, "gallringsbeslut with errors")
+    page.get_by_label("Anmälningar till medborgardialoger (namn, e-post, telefon, behov)").check()
+    page.get_by_label("Beslutets diarienummer").fill("KS 2026/12")
+    page.get_by_label("Beslutsdatum").fill("2026-11-20")
+    page.get_by_label("Beslutande organ").fill("Kommunstyrelsen")
+    page.get_by_label("Gallringsfrist i dagar").fill("30")
+    page.get_by_label("Gäller från").fill("2026-12-01")
+    page.get_by_role("button", name="Registrera beslutet").click()
+    expect(page.get_by_text("Gallringsbeslutet är registrerat.")).to_be_visible()
+    audit(page, watch, "gallringsbeslut recorded")
 
 
 def test_followup_pages(page: Page, watch: Watch, site: Site, live_app: Flask) -> None:

@@ -23,12 +23,13 @@ from intake.dialogues.models import CANCELLED, Dialogue, Question, Registration
 from intake.extensions import db
 
 from ..accounts.back_office import Clock, freeze
+from ..gallring_helpers import decide
 from ..staff_helpers import Installation
 from .helpers import change, new_dialogue, sign_up, stockholm
 from .test_questions_and_reports import audited, sealed_whole
 
 SIGN_UP_AT = stockholm(2031, 3, 1, 10, 0)
-RUN_AT = stockholm(2031, 4, 20, 10, 0)  # DIALOGUE_ERASE_DAYS is 30: due if it ended before
+RUN_AT = stockholm(2031, 4, 20, 10, 0)  # the decisions say 30 days: due if it ended before
 LISTED = re.compile(
     r"^  dialog (?P<id>\d+)  (?P<title>.+?)  (?P<on>\d{4}-\d\d-\d\d)(?P<cancelled>  inställd)?"
     r"  gallringsdag (?P<erase>\d{4}-\d\d-\d\d)  (?P<count>\d+) (?:anmälningar|frågor)"
@@ -86,7 +87,9 @@ def frozen(monkeypatch: pytest.MonkeyPatch) -> Clock:
 
 @pytest.fixture
 def table(site: Installation, resident: FlaskClient, frozen: Clock) -> Table:
-    """Every case of CASES, signed up to and asked before it took place; the clock at RUN_AT."""
+    """Every case of CASES, signed up to and asked before it took place; the clock at RUN_AT;
+    gallringsbeslut of 30 days for registrations and askers' contact details."""
+    decide(site.app, "dialogue_registrations", "question_contacts", days=30)
     found = Table(ids={}, canaries=[])
     for case in CASES:
         starts = RUN_AT - timedelta(days=case.ended_days_ago, hours=2)
@@ -226,7 +229,11 @@ def test_the_dry_run_lists_exactly_what_the_real_run_erases(
     # And audited as the worker's round does: one row per dialogue and kind, counts only
     erased_registrants = audited(site, "registrations_erased")
     assert sorted(int(target) for target, details in erased_registrants) == sorted(due)
-    assert all(details == {} for _target, details in erased_registrants)
+    # each naming the gallringsbeslut it erased under
+    named = {"decision": "SN 2026/40, Socialnämnden, 2000-01-01"}
+    assert all(details.keys() == {"decision", "decision_id"} for _t, details in erased_registrants)
+    assert all(details.items() >= named.items() for _target, details in erased_registrants)
+    assert all(details["decision"] == named["decision"] for _t, details in erased_registrants)
     erased_contacts = {
         (int(target), details["questions"])
         for target, details in audited(site, "question_contacts_erased")
@@ -253,7 +260,7 @@ def test_the_dry_run_changes_nothing(site: Installation, table: Table) -> None:
         assert audit.verify().ok
     # And the worker's round still finds all of it due
     with site.app.app_context():
-        assert len(erasure.erase_registrants(now=clock.now(), after_days=30)) == 4
+        assert len(erasure.erase_registrants(now=clock.now())) == 4
 
 
 def test_no_name_or_email_is_printed(site: Installation, table: Table) -> None:
@@ -283,7 +290,7 @@ def test_the_erasure_erases_what_its_due_query_lists(
 ) -> None:
     with site.app.app_context():
         listed_first = due(now=clock.now(), after_days=30)
-        assert listed_first and erase(now=clock.now(), after_days=30) == listed_first
+        assert listed_first and erase(now=clock.now()) == listed_first
         # Once done, nothing is left to erase but what waits for its resealing
         assert [item for item in due(now=clock.now(), after_days=30) if not item.waiting] == []
 
@@ -307,12 +314,12 @@ def test_a_round_that_comes_second_erases_and_audits_nothing(
     # Given a round that listed what was due just before another round erased it
     with site.app.app_context():
         stale = due(now=clock.now(), after_days=30)
-        erase(now=clock.now(), after_days=30)
+        erase(now=clock.now())
     before = state(site.app)
     monkeypatch.setattr(erasure, due.__name__, lambda **_: stale)
     # When it erases from its stale list
     with site.app.app_context():
-        second = erase(now=clock.now() + timedelta(minutes=1), after_days=30)
+        second = erase(now=clock.now() + timedelta(minutes=1))
     # Then it erases and audits nothing more (the audit trail is part of the state), and says so
     assert stale and sum(item.count for item in second) == 0
     assert state(site.app) == before
@@ -321,6 +328,7 @@ def test_a_round_that_comes_second_erases_and_audits_nothing(
 def test_dates_are_stockholm_days(site: Installation, frozen: Clock) -> None:
     # A dialogue that ends at 00:30 Stockholm time is due from that Stockholm day 30 days on,
     # not from the UTC day before
+    decide(site.app, "dialogue_registrations", "question_contacts", days=30)
     dialogue_id = new_dialogue(site.app, starts_at=stockholm(2031, 3, 9, 22, 30))
     frozen.set(stockholm(2031, 4, 20, 10, 0))
     [line] = listed(run(site.app, "--dry-run"))[0]

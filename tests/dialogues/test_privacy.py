@@ -29,6 +29,7 @@ from intake.outbox import OutboxMessage
 
 from ..accounts.back_office import freeze
 from ..conftest import LiveServer, SMTPServer
+from ..gallring_helpers import decide
 from ..staff_helpers import Installation
 from ..test_canary import assert_absent, database_copy
 from .helpers import (
@@ -322,6 +323,7 @@ def _protected_plaintexts(app: Flask) -> bytes:
 def test_erasure_removes_personal_data_and_keeps_counts(
     site: Installation, resident: FlaskClient, smtp: SMTPServer, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    decide(site.app, days=30)  # gallringsbeslut: 30 days after the dialogue
     # Given a dialogue that ended on 10 March 20:00, three confirmed (four people), one waiting
     frozen = freeze(monkeypatch, stockholm(2031, 3, 1, 10, 0))
     dialogue_id = new_dialogue(site.app, capacity=4, starts_at=stockholm(2031, 3, 10, 18, 0))
@@ -378,10 +380,11 @@ def test_erasure_removes_personal_data_and_keeps_counts(
 
 @pytest.mark.parametrize(("days", "erased"), [(29, 0), (30, 0), (31, 1)])
 def test_erasure_waits_the_configured_days(site: Installation, days: int, erased: int) -> None:
+    decide(site.app, days=30)  # gallringsbeslut: 30 days after the dialogue
     ends = clock.now() - timedelta(days=days, hours=-1)
     new_dialogue(site.app, starts_at=ends - timedelta(hours=2))
     with site.app.app_context():
-        count = len(erasure.erase_registrants(now=clock.now(), after_days=30))
+        count = len(erasure.erase_registrants(now=clock.now()))
     assert count == erased
 
 

@@ -22,6 +22,7 @@ from intake.extensions import db
 
 from ..accounts.back_office import freeze
 from ..conftest import SMTPServer
+from ..gallring_helpers import decide
 from ..staff_helpers import Installation
 from ..test_canary import assert_absent, database_copy
 from .helpers import (
@@ -278,6 +279,7 @@ def audited(site: Installation, action: str) -> list[tuple[str | None, dict[str,
 def test_the_askers_contact_details_are_erased_after_the_dialogue(
     site: Installation, resident: FlaskClient, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    decide(site.app, days=30)  # gallringsbeslut: 30 days after the dialogue
     # Given a dialogue that ends on 10 March 20:00 and a later one
     frozen = freeze(monkeypatch, stockholm(2031, 3, 1, 10, 0))
     dialogue_id = new_dialogue(site.app, starts_at=stockholm(2031, 3, 10, 18, 0))
@@ -337,7 +339,11 @@ def test_the_askers_contact_details_are_erased_after_the_dialogue(
         {"text": "Blir det fler poliser?", "name": "Lisa", "email": "lisa@example.com"}
     ]
     # And the erasure is audited once per dialogue, with the count and no content
-    assert audited(site, "question_contacts_erased") == [(str(dialogue_id), {"questions": 3})]
+    [(target, details)] = audited(site, "question_contacts_erased")
+    assert (target, details["questions"]) == (str(dialogue_id), 3)
+    # naming the gallringsbeslut it erased under, and nothing else
+    assert details["decision"] == "SN 2026/40, Socialnämnden, 2000-01-01"
+    assert details.keys() == {"questions", "decision", "decision_id"}
     # And it is done once: a later run changes nothing
     erase_at(stockholm(2031, 4, 20, 21, 0))
     assert len(audited(site, "question_contacts_erased")) == 1
@@ -354,13 +360,14 @@ def test_question_contacts_wait_the_configured_days(
     days: int,
     erased: int,
 ) -> None:
+    decide(site.app, days=30)  # gallringsbeslut: 30 days after the dialogue
     frozen = freeze(monkeypatch, stockholm(2031, 3, 1, 10, 0))
     starts = stockholm(2031, 3, 10, 18, 0)
     dialogue_id = new_dialogue(site.app, starts_at=starts)
     ask(resident, dialogue_id, "Blir det fler poliser?", name="Kalle", email="kalle@example.com")
     frozen.set(starts + timedelta(hours=2) + timedelta(days=days, hours=-1))
     with site.app.app_context():
-        result = erasure.erase_contacts(now=clock.now(), after_days=30)
+        result = erasure.erase_contacts(now=clock.now())
         assert erasure.contacts_due(now=clock.now(), after_days=30) == []
     assert [(item.dialogue_id, item.count, item.waiting) for item in result] == (
         [(dialogue_id, 1, 0)] if erased else []
@@ -393,6 +400,7 @@ def sealed_whole(site: Installation, dialogue_id: int, *, text: str, name: str, 
 def test_a_question_sealed_whole_is_split_when_a_member_opens_it_then_erased(
     site: Installation, outsider: FlaskClient, organiser: FlaskClient
 ) -> None:
+    decide(site.app, days=30)  # gallringsbeslut: 30 days after the dialogue
     # Given a question from before the split, of a dialogue that ended 40 days ago
     ended = new_dialogue(site.app, starts_at=clock.now() - timedelta(days=40))
     question_id = sealed_whole(
@@ -401,7 +409,7 @@ def test_a_question_sealed_whole_is_split_when_a_member_opens_it_then_erased(
     whole = {"text": "Varför är det mörkt?", "name": "Kalle", "email": "kalle@example.com"}
     # When the erasure runs, it cannot take the contact without the text: it waits, and says so
     with site.app.app_context():
-        result = erasure.erase_contacts(now=clock.now(), after_days=30)
+        result = erasure.erase_contacts(now=clock.now())
     assert [(item.dialogue_id, item.count, item.waiting) for item in result] == [(ended, 0, 1)]
     assert opened(site, ended) == [whole]
     # And an organiser outside the inbox, who cannot open it, changes nothing
@@ -422,7 +430,7 @@ def test_a_question_sealed_whole_is_split_when_a_member_opens_it_then_erased(
     ]
     # And the next erasure takes the contact details and keeps the text
     with site.app.app_context():
-        result = erasure.erase_contacts(now=clock.now(), after_days=30)
+        result = erasure.erase_contacts(now=clock.now())
     assert [(item.dialogue_id, item.count, item.waiting) for item in result] == [(ended, 1, 0)]
     assert opened(site, ended) == [{"text": "Varför är det mörkt?", "name": "", "email": ""}]
     assert_absent(["Kalle", "kalle@example.com"], {"sealed, opened": everything_sealed(site)})

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 import re
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from flask import Flask
 from flask.testing import FlaskClient
 
-from intake import outbox
+from intake import clock, outbox
 from intake.extensions import db
 from intake.outbox import OutboxMessage
 from intake.reports import followup, retention
@@ -30,6 +30,7 @@ from ..accounts.back_office import (
     text,
 )
 from ..conftest import POSTGRES
+from ..gallring_helpers import decide
 from ..staff_helpers import Installation
 from .journey_helpers import PRIVATE_ANONYMOUS_CHILD, walk
 
@@ -244,6 +245,8 @@ def test_the_code_stops_working_after_the_purge(installation: Installation) -> N
         report = the_report(app)
         report.registered_on, report.status = date(2026, 1, 1), "registered"
         db.session.commit()
-        retention.purge(today=date(2026, 3, 1))
+        # A purge takes it 30 days after receipt at the earliest, under the recorded decision
+        decide(app, "report_content", days=30)
+        retention.purge(today=clock.local_date(report.received_at) + timedelta(days=30))
     response = app.test_client().post(FOLLOWUP, data={"code": code})
     assert errors(text(response)) == [WRONG]

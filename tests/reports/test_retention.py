@@ -1,5 +1,7 @@
-"""Retention (gallring): content goes N days after registration in the case system; a
-content-free tombstone and the audit rows stay; unregistered reports are never purged."""
+"""Retention (gallring): content goes N days after registration in the case system, N from the
+recorded gallringsbeslut; a content-free tombstone and the audit rows stay; unregistered
+reports are never purged. (Refusal without a decision, the receipt floor and the storage
+canaries on both databases: tests/test_gallring.py.)"""
 
 from __future__ import annotations
 
@@ -19,6 +21,7 @@ from intake.reports.models import Report, ReportMessage
 
 from ..accounts.back_office import CHILD_PNR, Clock, fast_passwords, freeze, stockholm, submit, text
 from ..conftest import POSTGRES
+from ..gallring_helpers import decide
 from ..staff_helpers import Installation
 
 BEA = "bea@alvsbyn.invalid"
@@ -63,11 +66,9 @@ def handled(
 
 @pytest.fixture
 def office(installation: Installation, frozen: Clock) -> Installation:
-    """Bea is a member of both report inboxes; "Vuxna" keeps content for 10 days."""
+    """Bea is a member of both report inboxes; a gallringsbeslut says 30 days for content."""
     installation.add_user(BEA, "caseworker", inboxes=("Barn och unga", "Vuxna"))
-    with installation.app.app_context():
-        installation.inbox("Vuxna").retention_days = 10
-        db.session.commit()
+    decide(installation.app, "report_content", days=30)
     return installation
 
 
@@ -75,9 +76,9 @@ def office(installation: Installation, frozen: Clock) -> Installation:
     ("subject", "days_after", "purged"),
     [
         ("barn", 29, False),
-        ("barn", 30, True),  # the default: 30 days
-        ("vuxen", 9, False),
-        ("vuxen", 10, True),  # this inbox's own setting
+        ("barn", 30, True),  # the decision: 30 days, whatever the inbox
+        ("vuxen", 29, False),
+        ("vuxen", 30, True),
         ("vuxen", 400, True),
     ],
 )
