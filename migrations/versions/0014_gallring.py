@@ -1,13 +1,13 @@
 """gallring: recorded gallringsbeslut per information class; a purged report names its decision
 
-Revision ID: 0009_gallring
-Revises: 0008
+Revision ID: 0014_gallring
+Revises: 0013_audit_keys
 """
 from alembic import op
 import sqlalchemy as sa
 
-revision = "0009_gallring"
-down_revision = "0008"
+revision = "0014_gallring"
+down_revision = "0013_audit_keys"
 branch_labels = None
 depends_on = None
 
