@@ -160,6 +160,36 @@ PROVISIONS: dict[str, Provision] = {
             unverified="The wording 'utan dröjsmål' was not found in the searched text; the"
             " reminder uses the strictest reading (next working day).",
         ),
+        # The information pages (templates/cookies.html, templates/privacy.html).
+        Provision(
+            id="lek_9_28",
+            law="lagen (2022:482) om elektronisk kommunikation",
+            place="9 kap. 28 §",
+            sv="Kakor: information och samtycke, utom för det som behövs för tjänsten.",
+            en="Cookies: information and consent, except what the service needs to work.",
+            # In force 2022-06-03 (Regeringskansliets rättsdatabaser, SFS 2022:482,
+            # http://rkrattsbaser.gov.se/sfst?bet%25u2009=%25u20092009%3A600&page=17&post_id=320;
+            # https://www.cederquist.se/sv/artiklar/ny-lag-om-elektronisk-kommunikation-
+            # implementerar-kodexen-i-sverige-cG9zdDozMjM3/).
+            source="https://webbriktlinjer.se/lagkrav/kaklagen-i-praktiken/",
+            valid_from=date(2022, 6, 3),
+            unverified="The paragraph number (the former 6 kap. 18 § LEK 2003:389) was not found "
+            "in the searched text of SFS 2022:482; the in-force date was.",
+        ),
+        Provision(
+            id="dsl_3_3",
+            law="dataskyddslagen (2018:218)",
+            place="3 kap. 3 §",
+            sv="Myndigheters behandling av känsliga personuppgifter av viktigt allmänt intresse.",
+            en="Processing of sensitive personal data by public authorities in the substantial "
+            "public interest.",
+            # Prop. 2017/18:105 Ny dataskyddslag: in force 2018-05-25
+            # (https://rkrattsbaser.gov.se/prop?page=57&post_id=1470).
+            source="https://rkrattsbaser.gov.se/prop?page=57&post_id=1470",
+            valid_from=date(2018, 5, 25),
+            unverified="The paragraph number was not found in the searched text; the law and its "
+            "in-force date were.",
+        ),
         # Replaced provisions, kept dated so that old references are recognised as stale.
         Provision(
             id="sol2001_11_1a",

@@ -99,7 +99,6 @@ def test_whatever_passes_is_ascii_and_free_of_header_breaks(text: str) -> None:
     ("address", "message"),
     [
         ("åsa@skola.se", NON_ASCII_MESSAGE),
-        ("pro@x.se\r\nBcc: x@y.se", "Skriv e-postadressen som namn@exempel.se."),
         ("anna@alvsbyn.invalid", "Skriv e-postadressen som namn@exempel.se."),
     ],
 )
@@ -115,6 +114,19 @@ def test_the_sign_up_form_refuses_poison_addresses_in_swedish(
     html = response.get_data(as_text=True)
     assert any(message in error for error in errors(html))
     assert "Åsa Öberg" in html
+    assert queued(app) == []
+
+
+def test_a_line_break_in_the_address_never_reaches_the_form_or_the_outbox(app: Flask) -> None:
+    # Given a dialogue, when a resident signs up with a header injection in the address
+    dialogue_id = new_dialogue(app)
+    response = sign_up(app.test_client(), dialogue_id, "pro@x.se\r\nBcc: x@y.se", name="Åsa Öberg")
+    # Then the one input gate (intake.textguard) refuses it in Swedish before any form sees it,
+    # with everything typed kept (the line break made a space), and nothing is queued
+    assert response.status_code == 400
+    html = response.get_data(as_text=True)
+    assert "Texten innehåller tecken som inte går att spara" in html
+    assert "Åsa Öberg" in html and "pro@x.se Bcc: x@y.se" in html
     assert queued(app) == []
 
 

@@ -233,7 +233,11 @@ class DialogueForm(FlaskForm):
     )
 
     def _moment_of(self, field: Any) -> datetime | None:
-        return parse_local(field.data) if field.data else None
+        # Only what was typed: a field missing from the post keeps the stored value (a
+        # datetime, when editing), and its own error already says what is wrong.
+        if field.errors or not isinstance(field.data, str) or not field.data:
+            return None
+        return parse_local(field.data)
 
     def validate_starts_at(self, field: Any) -> None:
         """A real date and time."""
