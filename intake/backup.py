@@ -384,11 +384,12 @@ def bare_app(app: Flask, config: Mapping[str, Any] | None) -> Flask:
     from intake import config as configuration
     from intake.extensions import babel
 
-    placeholder = {"SECRET_KEY": "restore-only", "APP_KEYS": {0: b""}}
+    placeholder = {"SECRET_KEY": "restore-only", "APP_KEYS": {0: b""}, "AUDIT_KEYS": {}}
     configuration.load_config(app, {**(config or {}), **placeholder})
     # Nothing can be signed or encrypted with this app.
     app.config["SECRET_KEY"] = None
     app.config["APP_KEYS"] = {}
+    app.config["AUDIT_KEYS"] = {}
     app.cli = RestoreGate(config)
     # The real app is built while this one's context is active: modules that translate at
     # import time (lazy form messages) look for Babel on it.
