@@ -115,6 +115,8 @@ def start_worker(
         config = {
             "SECRET_KEY": "test-secret-key-not-for-production",
             "APP_KEYS": {1: b"k" * 32},
+            "AUDIT_KEYS": {1: b"a" * 32},
+            "AUDIT_LEGACY_UNTIL": 0,
             "MAIL_PORT": smtp_port,
             "MAIL_TIMEOUT": 5,
             "OUTBOX_POLL_SECONDS": 0.2,

@@ -66,16 +66,23 @@ def test_poison_addresses_and_titles_through_the_public_forms(
     dialogue_id = new_dialogue(app, title="Trygghet\r\nBcc: spion@example.org")
     client = app.test_client()
     # When residents sign up with poison addresses, they get a Swedish error, never a 500
-    for address in ("åsa@skola.se", "pro@x.se\r\nBcc: x@y.se", "pro@x.se\nBcc: x@y.se"):
+    # (a line break never reaches a form: the one input gate, intake.textguard, answers 400 with
+    # everything typed kept and the break made a space)
+    for address, status in (
+        ("åsa@skola.se", 200),
+        ("pro@x.se\r\nBcc: x@y.se", 400),
+        ("pro@x.se\nBcc: x@y.se", 400),
+    ):
         response = sign_up(client, dialogue_id, address)
-        assert response.status_code == 200, address
-        assert errors(response.get_data(as_text=True)), address
+        assert response.status_code == status, address
+        page = response.get_data(as_text=True)
+        assert errors(page) if status == 200 else "pro@x.se Bcc: x@y.se" in page, address
     # And a professional reporter's poison address is refused on its step, what was typed kept
     for slug, data in PROFESSIONAL_ADULT.items():
         if slug == "dina-uppgifter":
             poison = {**data, "reporter_email": "pro@x.se\r\nBcc: x@y.se"}
             response = client.post(f"/orosanmalan/{slug}", data=poison)
-            assert response.status_code == 200
+            assert response.status_code == 400
             assert data["reporter_name"] in response.get_data(as_text=True)
             break
         assert client.post(f"/orosanmalan/{slug}", data=data).status_code == 302
