@@ -191,3 +191,16 @@ def test_the_halves_are_independent_and_bound_to_the_derivation() -> None:
         keywrap.unwrap_derived(blob, one, aad=b"y")
     with pytest.raises(CryptoError):
         keywrap.unwrap(blob, "fel", aad=b"x")
+
+
+def test_the_sign_in_page_stores_the_move(vera: Installation, work: Work) -> None:
+    # Given Vera's account on the older form
+    private = _make_legacy(vera)
+    # When she signs in on the page (password, then her code)
+    response = vera.login(vera.app.test_client(), EMAIL)
+    assert response.status_code == 302
+    # Then her account is on the one-derivation form, with the same key
+    with vera.app.app_context():
+        user = vera.user(EMAIL)
+        assert passwords.is_derived(user.password_hash)
+        assert _sign_in().private_key == private
