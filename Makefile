@@ -44,6 +44,7 @@ test-postgres: install translations
 bench: install translations
 	bin/system-deps --bench
 	$(BIN)/python bench/submit.py
+	$(BIN)/python bench/waitlist.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

@@ -17,6 +17,7 @@ import sqlalchemy as sa
 from flask import current_app
 
 from intake import clock, emails
+from intake.accounts import service
 from intake.accounts.models import ADMIN, User
 from intake.config import DEFAULTS
 from intake.crypto import custody, keywrap, passwords, sealing
@@ -153,12 +154,12 @@ def _ensure_rules(inboxes: dict[str, Inbox], result: SetupResult) -> None:
 
 
 def create_user(email: str, name: str, role: str, password: str) -> User:
-    """A staff user with an Argon2id password hash and a key pair wrapped by the password."""
+    """A staff user with a key pair, password verifier and key wrap from one Argon2id run."""
     user = User(
         email=emails.normalise(email, stand_in_ok=True),
         name=name,
         role=role,
-        password_hash=passwords.hash_password(password),
+        password_hash="",  # set with the key pair below, once the id is known
         must_change_password=True,
         created_at=clock.now(),
     )
@@ -172,9 +173,7 @@ def give_new_keypair(user: User, password: str) -> None:
     """A fresh key pair for the user, wrapped under the password (memberships must be regranted)."""
     pair = sealing.generate_keypair()
     user.public_key = pair.public
-    user.wrapped_private_key = custody.wrap_user_key(
-        pair.private, password, user_id=user.id, cost=argon2_cost()
-    )
+    service.set_password(user, password, pair.private, cost=argon2_cost())
 
 
 def _ensure_admin(result: SetupResult) -> None:

@@ -7,13 +7,13 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 import pyotp
 import sqlalchemy as sa
+from flask import current_app
 
 from intake import audit, clock
 from intake.accounts import policy, sessions, throttle
@@ -24,8 +24,9 @@ from intake.extensions import db
 
 BACKUP_CODES = 10
 ISSUER = "Älvsbyns kommun intake"
-# Verified against when the e-mail is unknown, so timing does not tell who has an account.
-_DUMMY_HASH = passwords.hash_password("intake-no-such-user-" + secrets.token_hex(8))
+# Verified against when the e-mail is unknown, so timing does not tell who has an account: a
+# derived verifier at the configured cost, made once per process and cost.
+_DUMMIES: dict[keywrap.Cost, str] = {}
 # The audit trail's actor for a failed sign-in with an address that has no account: the
 # address itself is never written down.
 UNKNOWN_ACTOR = "okänd e-postadress"
@@ -83,17 +84,48 @@ def _unless_delayed(email: str, *, throttle_key: bytes, now: datetime) -> str:
     return key_hash
 
 
-def authenticate(email: str, password: str, *, throttle_key: bytes) -> SignedIn:
+def configured_cost() -> keywrap.Cost:
+    """The Argon2id cost new passwords are derived with (ARGON2_* in the config)."""
+    cfg = current_app.config
+    return keywrap.Cost(
+        cfg["ARGON2_TIME_COST"], cfg["ARGON2_MEMORY_KIB"], cfg["ARGON2_PARALLELISM"]
+    )
+
+
+def dummy_hash(cost: keywrap.Cost) -> str:
+    """What an unknown address's password is checked against (one per process and cost)."""
+    if cost not in _DUMMIES:
+        _DUMMIES[cost] = passwords.dummy_verifier(cost)
+    return _DUMMIES[cost]
+
+
+def set_password(user: User, password: str, private_key: bytes, *, cost: keywrap.Cost) -> None:
+    """Store a password and wrap the private key under it, from ONE Argon2id derivation
+    (`passwords`: a verifier and a key-encryption key split from it with HKDF)."""
+    derived = keywrap.new_derivation(password, cost)
+    user.password_hash = passwords.stored_verifier(derived)
+    user.wrapped_private_key = keywrap.wrap_derived(
+        private_key, derived, aad=custody.user_key_aad(user.id)
+    )
+
+
+def authenticate(
+    email: str, password: str, *, throttle_key: bytes, cost: keywrap.Cost | None = None
+) -> SignedIn:
     """Check e-mail and password; unlock the user's private key. Commits a failure.
 
     Known and unknown addresses take the same path: one Argon2 check, one throttle count, one
-    audit row, the same delays. Only a right password for an active account differs.
+    audit row, the same delays. Only a right password for an active account differs. A right
+    password costs one Argon2id derivation (its verifier checks the password, its KEK unwraps
+    the key); an account still on the older two-derivation form is moved to it now (in the
+    caller's transaction), keeping the same private key and memberships.
     """
+    cost = cost or configured_cost()
     now = clock.now()
     key_hash = _unless_delayed(email, throttle_key=throttle_key, now=now)
     user = db.session.scalar(sa.select(User).where(User.email == throttle.normalise(email)))
-    stored = _DUMMY_HASH if user is None else user.password_hash
-    right = passwords.verify_password(stored, password)
+    stored = dummy_hash(cost) if user is None else user.password_hash
+    right, derived = passwords.check_password(stored, password)
     if user is None or not user.active or not right:
         throttle.record_failure(key_hash, now=now)
         audit.record(
@@ -106,7 +138,13 @@ def authenticate(email: str, password: str, *, throttle_key: bytes) -> SignedIn:
         db.session.commit()
         raise LoginError()
     assert user.wrapped_private_key is not None
-    private = custody.unwrap_user_key(user.wrapped_private_key, password, user_id=user.id)
+    if derived is not None:
+        private = keywrap.unwrap_derived(
+            user.wrapped_private_key, derived, aad=custody.user_key_aad(user.id)
+        )
+    else:
+        private = custody.unwrap_user_key(user.wrapped_private_key, password, user_id=user.id)
+        set_password(user, password, private, cost=cost)
     # The second factor keeps its own count (User.failed_logins): a right password must not
     # buy fresh guesses at the code.
     throttle.clear(key_hash)
@@ -295,10 +333,7 @@ def change_password(
         db.session.commit()
         raise CurrentPasswordWrong()
     check_new_password(user, new_password)
-    user.password_hash = passwords.hash_password(new_password)
-    user.wrapped_private_key = custody.wrap_user_key(
-        private_key, new_password, user_id=user.id, cost=cost
-    )
+    set_password(user, new_password, private_key, cost=cost)
     user.must_change_password = False
     throttle.clear(key_hash)
     ended = sessions.end_others(user.id, keep_session_id, idle=idle)
@@ -389,16 +424,13 @@ def revoke(member: User, inbox_id: int, *, by: User) -> None:
 def reset_password(user: User, *, by: User, cost: keywrap.Cost, throttle_key: bytes) -> str:
     """Admin reset: a one-time password and a NEW key pair; memberships are lost. Commits."""
     password = passwords.one_time_password()
-    user.password_hash = passwords.hash_password(password)
     user.must_change_password = True
     user.failed_logins, user.locked_until = 0, None
     throttle.clear(throttle.key_for(user.email, key=throttle_key))
     user.totp_secret, user.totp_enrolled_at, user.totp_last_step = None, None, None
     pair = sealing.generate_keypair()
     user.public_key = pair.public
-    user.wrapped_private_key = custody.wrap_user_key(
-        pair.private, password, user_id=user.id, cost=cost
-    )
+    set_password(user, password, pair.private, cost=cost)
     db.session.execute(sa.delete(Membership).where(Membership.user_id == user.id))
     db.session.execute(sa.delete(BackupCode).where(BackupCode.user_id == user.id))
     sessions.end_all_for(user.id)

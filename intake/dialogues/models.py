@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import JSON, ForeignKey, LargeBinary, String, Text, UniqueConstraint
+from sqlalchemy import JSON, ForeignKey, Index, LargeBinary, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from intake.extensions import db
@@ -53,7 +53,12 @@ class Registration(db.Model):  # type: ignore[name-defined]
 
     __tablename__ = "registration"
     # One registration per e-mail and dialogue; the e-mail is compared by a keyed hash.
-    __table_args__ = (UniqueConstraint("dialogue_id", "email_tag"),)
+    # The waiting list is counted and paged on (dialogue, status, created_at, id): a sign-up's
+    # cost does not grow with the list's length.
+    __table_args__ = (
+        UniqueConstraint("dialogue_id", "email_tag"),
+        Index("ix_registration_queue", "dialogue_id", "status", "created_at", "id"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     dialogue_id: Mapped[int] = mapped_column(

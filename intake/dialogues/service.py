@@ -13,7 +13,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -115,22 +115,67 @@ def seats_left(dialogue: Dialogue) -> int | None:
     return max(dialogue.capacity - seats_taken(dialogue.id), 0)
 
 
-def _waiting(dialogue_id: int) -> list[Registration]:
-    return list(
-        db.session.scalars(
-            sa.select(Registration)
+def _waiting_batches(dialogue_id: int, size: int = 50) -> Iterator[Registration]:
+    """The waiting list in order, read a page at a time (keyset): promotion stops at the first
+    party that does not fit, so it must not load the whole list to seat one person."""
+    after: tuple[datetime, int] | None = None
+    while True:
+        query = _waiting_query(dialogue_id).limit(size)
+        if after is not None:
+            query = query.where(
+                sa.or_(
+                    Registration.created_at > after[0],
+                    sa.and_(Registration.created_at == after[0], Registration.id > after[1]),
+                )
+            )
+        page = list(db.session.scalars(query))
+        yield from page
+        if len(page) < size:
+            return
+        after = (page[-1].created_at, page[-1].id)
+
+
+def _waiting_query(dialogue_id: int) -> sa.Select[Registration]:
+    return (
+        sa.select(Registration)
+        .where(Registration.dialogue_id == dialogue_id, Registration.status == WAITLISTED)
+        .order_by(Registration.created_at, Registration.id)
+    )
+
+
+def anyone_waiting(dialogue_id: int) -> bool:
+    """Whether the dialogue has a waiting list: one indexed probe, whatever its length."""
+    return (
+        db.session.scalar(
+            sa.select(Registration.id)
             .where(Registration.dialogue_id == dialogue_id, Registration.status == WAITLISTED)
-            .order_by(Registration.created_at, Registration.id)
+            .limit(1)
         )
+        is not None
     )
 
 
 def waitlist_position(registration: Registration) -> int | None:
-    """1-based place in the waiting list."""
+    """1-based place in the waiting list: one COUNT on the (dialogue, status, created_at, id)
+    index instead of loading the list."""
     if registration.status != WAITLISTED:
         return None
-    ids = [r.id for r in _waiting(registration.dialogue_id)]
-    return ids.index(registration.id) + 1
+    ahead = db.session.scalar(
+        sa.select(sa.func.count())
+        .select_from(Registration)
+        .where(
+            Registration.dialogue_id == registration.dialogue_id,
+            Registration.status == WAITLISTED,
+            sa.or_(
+                Registration.created_at < registration.created_at,
+                sa.and_(
+                    Registration.created_at == registration.created_at,
+                    Registration.id < registration.id,
+                ),
+            ),
+        )
+    )
+    return (ahead or 0) + 1
 
 
 def signup_open(dialogue: Dialogue, *, now: datetime) -> bool:
@@ -167,7 +212,8 @@ def register(
         raise SignupError("too_large")
     tag = email_tag(person.email, secret=tag_secret)
     fits = dialogue.capacity is None or (
-        not _waiting(dialogue.id) and seats_taken(dialogue.id) + party_size <= dialogue.capacity
+        not anyone_waiting(dialogue.id)
+        and seats_taken(dialogue.id) + party_size <= dialogue.capacity
     )
     existing = db.session.scalar(
         sa.select(Registration).where(
@@ -286,7 +332,7 @@ def promote(
     """Move people from the waiting list while their party fits (in the caller's lock)."""
     promoted = []
     taken = seats_taken(dialogue.id)
-    for waiting in _waiting(dialogue.id):
+    for waiting in _waiting_batches(dialogue.id):
         if dialogue.capacity is not None and taken + waiting.party_size > dialogue.capacity:
             break  # first come, first served: nobody jumps the queue
         waiting.status, waiting.promoted_at = CONFIRMED, clock.now()

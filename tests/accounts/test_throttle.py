@@ -14,7 +14,7 @@ from flask import Flask
 from intake import audit
 from intake.accounts import guard, service, throttle
 from intake.accounts.models import SignInThrottle
-from intake.crypto import passwords
+from intake.crypto import keywrap, passwords
 from intake.extensions import db
 
 from ..staff_helpers import PASSWORD, Installation
@@ -171,13 +171,13 @@ def test_every_failure_does_the_same_work(
     # dummy hash when there is no account), one throttle count and one audit row.
     app = office.app
     checked: list[str] = []
-    verify = passwords.verify_password
+    check = passwords.check_password
 
-    def counting(stored: str, typed: str) -> bool:
+    def counting(stored: str, typed: str) -> tuple[bool, keywrap.Derivation | None]:
         checked.append(stored)
-        return verify(stored, typed)
+        return check(stored, typed)
 
-    monkeypatch.setattr(passwords, "verify_password", counting)
+    monkeypatch.setattr(passwords, "check_password", counting)
     with app.app_context():
         ids = {"vera": office.user(EMAIL).id, "gone": office.user(GONE).id, None: None}
         before = db.session.scalar(sa.select(sa.func.count()).select_from(audit.AuditEvent))
@@ -185,7 +185,8 @@ def test_every_failure_does_the_same_work(
             service.authenticate(email, password, throttle_key=guard.throttle_key())
         assert not isinstance(refused.value, service.LoginDelayed)
         assert len(checked) == 1
-        assert (checked[0] == service._DUMMY_HASH) is (actor_id is None)
+        dummy = service.dummy_hash(service.configured_cost())
+        assert (checked[0] == dummy) is (actor_id is None)
         assert db.session.scalar(sa.select(SignInThrottle.failures)) == 1
         events = db.session.scalars(
             sa.select(audit.AuditEvent).where(audit.AuditEvent.seq > (before or 0))

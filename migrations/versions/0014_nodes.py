@@ -1,0 +1,23 @@
+"""registration: an index for counting and paging the waiting list
+
+Revision ID: 0014_nodes
+Revises: 0011_eid
+"""
+from alembic import op
+
+revision = "0014_nodes"
+down_revision = "0011_eid"
+branch_labels = None
+depends_on = None
+
+
+def upgrade():
+    with op.batch_alter_table("registration", schema=None) as batch_op:
+        batch_op.create_index(
+            "ix_registration_queue", ["dialogue_id", "status", "created_at", "id"], unique=False
+        )
+
+
+def downgrade():
+    with op.batch_alter_table("registration", schema=None) as batch_op:
+        batch_op.drop_index("ix_registration_queue")
