@@ -21,7 +21,7 @@ def acute_first_of(acute: bool | None, answer: str | None) -> int:
 
 def _acute_first_default(context: DefaultExecutionContext) -> int:
     # Also for Core inserts (intake.reports.service.submit): from the row's own parameters.
-    params = context.get_current_parameters()
+    params = context.get_current_parameters()  # type: ignore[no-untyped-call]
     return acute_first_of(params.get("acute"), params.get("acute_answer"))
 
 
