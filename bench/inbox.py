@@ -47,13 +47,13 @@ from flask_migrate import upgrade
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-import bare_app  # noqa: E402
+import bare_app
 
-from intake import bootstrap, clock, create_app  # noqa: E402
-from intake.accounts import service as accounts  # noqa: E402
-from intake.extensions import db  # noqa: E402
-from intake.reports import service  # noqa: E402
-from intake.reports.models import Report  # noqa: E402
+from intake import bootstrap, clock, create_app
+from intake.accounts import service as accounts
+from intake.extensions import db
+from intake.reports import service
+from intake.reports.models import Report
 
 NOW = datetime(2026, 10, 15, 12, 0, tzinfo=UTC)
 USER, PASSWORD = "bench-handlaggare@example.com", "korrekt häst batteri häftklammer"
@@ -282,22 +282,16 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             "inbox, first page": get(client, "/personal/inkorg", "Sida 1 av"),
             "inbox, filtered": get(client, "/personal/inkorg?status=assessed&akut=nej", "Sida"),
             "inbox, a deep page": get(client, deep_page(client, hops), "Sida"),
-            "open one report": lambda: get(
-                client, f"/personal/anmalan/{next(opened)}", "Barn"
-            )(),
+            "open one report": lambda: get(client, f"/personal/anmalan/{next(opened)}", "Barn")(),
         }
         results = {name: measure(call, args.rounds, args.requests) for name, call in pages.items()}
 
         def password_step() -> None:
             fresh = app.test_client()
-            response = fresh.post(
-                "/personal/logga-in", data={"email": USER, "password": PASSWORD}
-            )
+            response = fresh.post("/personal/logga-in", data={"email": USER, "password": PASSWORD})
             assert response.status_code == 302, response.status_code
 
-        results["sign-in (password step)"] = measure(
-            password_step, 1, max(5, args.requests // 6)
-        )
+        results["sign-in (password step)"] = measure(password_step, 1, max(5, args.requests // 6))
         with app.app_context():
             dialect = db.engine.dialect.name
             db.engine.dispose()
@@ -313,9 +307,11 @@ def bare(args: argparse.Namespace) -> dict[str, float]:
 def table(runs: list[dict[str, Any]], floor: dict[str, float]) -> str:
     """The issue's table: p50 wall (CPU), p99, load, per database; the bare floor."""
     names = list(runs[0]["pages"])
-    head = "| page | " + " | ".join(
-        f"{r['database']} p50 (CPU) | p99 | load" for r in runs
-    ) + " | bare GET floor |"
+    head = (
+        "| page | "
+        + " | ".join(f"{r['database']} p50 (CPU) | p99 | load" for r in runs)
+        + " | bare GET floor |"
+    )
     lines = [head, "|" + "---|" * (2 + 3 * len(runs))]
     for i, name in enumerate(names):
         cells = []
