@@ -116,16 +116,22 @@ def _one_inbox(
     return list(db.session.scalars(query.limit(PAGE_SIZE + 1)))
 
 
-def _counts(inbox_ids: Sequence[int]) -> dict[str, int]:
-    """Reports per status in the inboxes: one GROUP BY read from the status index."""
-    return {
-        status: count
-        for status, count in db.session.execute(
-            sa.select(Report.status, sa.func.count())
+def _tallies(inbox_ids: Sequence[int]) -> list[tuple[str, str | None, bool, int]]:
+    """Reports per (status, acute answer, acute) in the inboxes: one GROUP BY, index only."""
+    return [
+        (status, answer, bool(acute), count)
+        for status, answer, acute, count in db.session.execute(
+            sa.select(Report.status, Report.acute_answer, Report.acute, sa.func.count())
             .where(Report.inbox_id.in_(inbox_ids))
-            .group_by(Report.status)
+            .group_by(Report.status, Report.acute_answer, Report.acute)
         )
-    }
+    ]
+
+
+def _matches(answer: str | None, acute: bool, wanted: str | None) -> bool:
+    if wanted == "ja":
+        return acute or answer == "ja"
+    return wanted is None or answer == wanted
 
 
 def list_reports(
@@ -144,26 +150,28 @@ def list_reports(
     cursors from a previous page (an invalid one gives the first page); `page` is only the
     page number shown, carried along with the cursor."""
     scope = [i for i in inbox_ids if inbox_id is None or i == inbox_id]
-    counts = _counts(scope) if scope else {}
+    tallies = _tallies(scope) if scope else []
+    counts: dict[str, int] = {}
+    for one_status, _answer, _acute, count in tallies:
+        counts[one_status] = counts.get(one_status, 0) + count
+    total = sum(
+        count
+        for one_status, answer, is_acute, count in tallies
+        if (status is None or one_status == status) and _matches(answer, is_acute, acute)
+    )
     filters: list[sa.ColumnElement[bool]] = []
     if status:
         filters.append(Report.status == status)
+    # Each answer lies in one acute-first group: the index range starts at that group.
     if acute == "ja":
-        filters.append(sa.or_(Report.acute.is_(True), Report.acute_answer == "ja"))
-    elif acute in ("nej", "vet_ej"):
-        filters.append(Report.acute_answer == acute)
-    if acute is None:
-        total = counts.get(status, 0) if status else sum(counts.values())
-    else:
-        total = (
-            db.session.scalar(
-                sa.select(sa.func.count())
-                .select_from(Report)
-                .where(Report.inbox_id.in_(scope), *filters)
-            )
-            if scope
-            else 0
-        ) or 0
+        filters += [
+            Report.acute_first == 1,
+            sa.or_(Report.acute.is_(True), Report.acute_answer == "ja"),
+        ]
+    elif acute == "vet_ej":
+        filters += [Report.acute_first == 1, Report.acute_answer == acute]
+    elif acute == "nej":
+        filters += [Report.acute_first == 0, Report.acute_answer == acute]
     pages = max(1, -(-total // PAGE_SIZE))
     after_key, before_key = decode_cursor(after), decode_cursor(before)
     if before_key is not None:

@@ -67,13 +67,14 @@ class Report(db.Model):  # type: ignore[name-defined]
     """A received orosanmälan. Only what handling needs is plain; the rest is sealed."""
 
     __tablename__ = "report"
-    # The inbox list (intake.reports.handling.list_reports): keyset pages in the list's order,
-    # per inbox, with and without a status filter; the counts per status read the second.
+    # The inbox list (intake.reports.listing): keyset pages in the list's order, per inbox,
+    # with and without a status filter; the counts (per status and acute answer) the third.
     __table_args__ = (
         sa.Index("ix_report_inbox_list", "inbox_id", "acute_first", "received_at", "id"),
         sa.Index(
             "ix_report_inbox_status_list", "inbox_id", "status", "acute_first", "received_at", "id"
         ),
+        sa.Index("ix_report_inbox_counts", "inbox_id", "status", "acute_answer", "acute"),
     )
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True)

@@ -37,10 +37,14 @@ def upgrade():
             "ix_report_inbox_status_list",
             ["inbox_id", "status", "acute_first", "received_at", "id"],
         )
+        batch_op.create_index(
+            "ix_report_inbox_counts", ["inbox_id", "status", "acute_answer", "acute"]
+        )
 
 
 def downgrade():
     with op.batch_alter_table("report", schema=None) as batch_op:
+        batch_op.drop_index("ix_report_inbox_counts")
         batch_op.drop_index("ix_report_inbox_status_list")
         batch_op.drop_index("ix_report_inbox_list")
         batch_op.drop_column("acute_first")
