@@ -44,6 +44,8 @@ test-postgres: install translations
 bench: install translations
 	bin/system-deps --bench
 	$(BIN)/python bench/submit.py
+	bin/ensure-postgres
+	$(BIN)/python bench/inbox.py --postgres $(POSTGRES_URL)
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
