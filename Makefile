@@ -45,6 +45,8 @@ bench: install translations
 	bin/system-deps --bench
 	$(BIN)/python bench/submit.py
 	$(BIN)/python bench/waitlist.py
+	bin/ensure-postgres
+	$(BIN)/python bench/inbox.py --postgres $(POSTGRES_URL)
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

@@ -64,6 +64,12 @@ def _db() -> sqlite3.Connection:
     return _connection
 
 
+@app.get("/")
+def hello() -> str:
+    """The floor for a GET (bench/inbox.py): routing and a response, nothing else."""
+    return "ok"
+
+
 @app.post("/submit")
 def submit() -> Response:
     """Parse the form, insert one row in its own transaction, redirect like the real submit."""

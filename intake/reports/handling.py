@@ -1,4 +1,4 @@
-"""Caseworkers' handling of reports: the inbox list, deadlines, assessment, decision,
+"""Caseworkers' handling of reports: deadlines, assessment, decision,
 registration, återkoppling, moving, and the anonymous reporter's additions.
 
 Plain functions; the caller passes the unlocked inbox secret where content is read or sealed.
@@ -20,7 +20,7 @@ from intake.accounts.models import User
 from intake.crypto import custody, sealing
 from intake.extensions import db
 from intake.reports import linking, service
-from intake.reports.models import Inbox, Report, ReportMessage
+from intake.reports.models import Inbox, Report, ReportMessage, acute_first_of
 
 RECEIVED, ASSESSED, DECIDED, REGISTERED, PURGED = (
     "received",
@@ -31,7 +31,6 @@ RECEIVED, ASSESSED, DECIDED, REGISTERED, PURGED = (
 )
 STATUSES = (RECEIVED, ASSESSED, DECIDED, REGISTERED, PURGED)
 DECISIONS = ("opened", "not_opened", "ongoing")
-PAGE_SIZE = 25
 
 
 class HandlingError(Exception):
@@ -102,66 +101,6 @@ def deadlines(report: Report, *, today: date, opens: time, closes: time) -> Dead
         feedback=feedback,
         feedback_state=feedback_state,
     )
-
-
-# "Ja" and "Vet inte" sort together before the rest (intake.law.ACUTE_AS_ACUTE).
-_ACUTE_FIRST = sa.case(
-    (sa.or_(Report.acute.is_(True), Report.acute_answer.in_(sorted(law.ACUTE_AS_ACUTE))), 0),
-    else_=1,
-)
-
-
-@dataclass(frozen=True)
-class InboxPage:
-    """One page of the inbox list."""
-
-    reports: Sequence[Report]
-    total: int
-    page: int
-    pages: int
-    counts: dict[str, int]
-
-
-def list_reports(
-    inbox_ids: Sequence[int],
-    *,
-    status: str | None,
-    inbox_id: int | None,
-    acute: str | None,
-    page: int,
-) -> InboxPage:
-    """Reports of the given inboxes: acute and "vet inte" first, then newest; paginated.
-
-    `acute` filters on the reporter's answer: "ja", "nej" or "vet_ej"."""
-    scope: list[sa.ColumnElement[bool]] = [
-        Report.inbox_id.in_(inbox_ids) if inbox_ids else sa.false()
-    ]
-    if inbox_id is not None:
-        scope.append(Report.inbox_id == inbox_id)
-    counts: dict[str, int] = {
-        status: count
-        for status, count in db.session.execute(
-            sa.select(Report.status, sa.func.count()).where(*scope).group_by(Report.status)
-        )
-    }
-    filters = list(scope)
-    if status:
-        filters.append(Report.status == status)
-    if acute == "ja":
-        filters.append(sa.or_(Report.acute.is_(True), Report.acute_answer == "ja"))
-    elif acute in ("nej", "vet_ej"):
-        filters.append(Report.acute_answer == acute)
-    total = db.session.scalar(sa.select(sa.func.count()).select_from(Report).where(*filters)) or 0
-    pages = max(1, -(-total // PAGE_SIZE))
-    page = min(max(page, 1), pages)
-    reports = db.session.scalars(
-        sa.select(Report)
-        .where(*filters)
-        .order_by(_ACUTE_FIRST, Report.received_at.desc(), Report.id)
-        .limit(PAGE_SIZE)
-        .offset((page - 1) * PAGE_SIZE)
-    ).all()
-    return InboxPage(reports=reports, total=total, page=page, pages=pages, counts=counts)
 
 
 @dataclass(frozen=True)
@@ -242,6 +181,7 @@ def _learn(report: Report, answers: dict[str, Any]) -> None:
         report.subject_type = str(answers["subject_type"])
     if report.acute_answer is None and answers.get("acute_danger"):
         report.acute_answer = str(answers["acute_danger"])
+        report.acute_first = acute_first_of(report.acute, report.acute_answer)
     if not report.feedback_requested:
         report.feedback_requested = law.feedback_requested(answers)
 

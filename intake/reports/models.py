@@ -7,13 +7,26 @@ from typing import TYPE_CHECKING
 
 import sqlalchemy as sa
 from sqlalchemy import Date, ForeignKey, LargeBinary, String, UniqueConstraint, false
+from sqlalchemy.engine.default import DefaultExecutionContext
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from intake import law
 from intake.extensions import db
 from intake.models_base import UTCDateTime
 
 if TYPE_CHECKING:
     from intake.gallring import RetentionDecision
+
+
+def acute_first_of(acute: bool | None, answer: str | None) -> int:
+    """1 for reports that sort with the acute ones ("ja" and "vet inte"), else 0."""
+    return 1 if acute or answer in law.ACUTE_AS_ACUTE else 0
+
+
+def _acute_first_default(context: DefaultExecutionContext) -> int:
+    # Also for Core inserts (intake.reports.service.submit): from the row's own parameters.
+    params = context.get_current_parameters()  # type: ignore[no-untyped-call]
+    return acute_first_of(params.get("acute"), params.get("acute_answer"))
 
 
 class Inbox(db.Model):  # type: ignore[name-defined]
@@ -58,6 +71,15 @@ class Report(db.Model):  # type: ignore[name-defined]
     """A received orosanmälan. Only what handling needs is plain; the rest is sealed."""
 
     __tablename__ = "report"
+    # The inbox list (intake.reports.listing): keyset pages in the list's order, per inbox,
+    # with and without a status filter; the counts (per status and acute answer) the third.
+    __table_args__ = (
+        sa.Index("ix_report_inbox_list", "inbox_id", "acute_first", "received_at", "id"),
+        sa.Index(
+            "ix_report_inbox_status_list", "inbox_id", "status", "acute_first", "received_at", "id"
+        ),
+        sa.Index("ix_report_inbox_counts", "inbox_id", "status", "acute_answer", "acute"),
+    )
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True)
     reference: Mapped[str] = mapped_column(String(20), unique=True)
@@ -71,6 +93,11 @@ class Report(db.Model):  # type: ignore[name-defined]
     # The reporter's answer to "is it acute?": "ja", "nej" or "vet_ej" (None: not known yet,
     # reports from before the column; filled in when the report is opened).
     acute_answer: Mapped[str | None] = mapped_column(String(10))
+    # The inbox's first sort key, stored so that an index serves the list: 1 for "ja" and
+    # "vet inte" (acute_first_of), 0 for the rest. Kept by intake.reports.handling._learn.
+    acute_first: Mapped[int] = mapped_column(
+        sa.SmallInteger, default=_acute_first_default, server_default=sa.text("0")
+    )
     # Whom the report concerns (choices.SUBJECT_TYPES): decides which rules apply (intake.law).
     # The inbox a report was routed to tells as much; None until known (filled when opened).
     subject_type: Mapped[str | None] = mapped_column(String(20))

@@ -17,7 +17,7 @@ from intake.accounts import service as accounts
 from intake.accounts.forms import EmptyForm
 from intake.crypto import custody
 from intake.extensions import db
-from intake.reports import handling, journey, service
+from intake.reports import handling, journey, listing, service
 from intake.reports.models import Inbox, Report
 from intake.reports.staff_forms import (
     DECISION_LABELS,
@@ -72,7 +72,7 @@ def dashboard() -> str:
         sa.select(Inbox).where(Inbox.id.in_(inbox_ids)).order_by(Inbox.name)
     ).all()
     page = (
-        handling.list_reports(inbox_ids, status=None, inbox_id=None, acute=None, page=1)
+        listing.list_reports(inbox_ids, status=None, inbox_id=None, acute=None)
         if inbox_ids
         else None
     )
@@ -86,19 +86,21 @@ def dashboard() -> str:
 
 @bp.get("/inkorg")
 def inbox() -> str:
-    """Reports of the user's inboxes: acute first, then newest; filters; pages."""
+    """Reports of the user's inboxes: acute first, then newest; filters; keyset pages."""
     inbox_ids = accounts.member_inbox_ids(current_user)
     status = request.args.get("status") if request.args.get("status") in handling.STATUSES else None
     chosen = request.args.get("inkorg", type=int)
     chosen = chosen if chosen in inbox_ids else None
     akut = request.args.get("akut")
     acute = akut if akut in ("ja", "nej", "vet_ej") else None
-    page = handling.list_reports(
+    page = listing.list_reports(
         inbox_ids,
         status=status,
         inbox_id=chosen,
         acute=acute,
-        page=request.args.get("sida", 1, type=int),
+        after=request.args.get("efter"),
+        before=request.args.get("fore"),
+        page=request.args.get("sida", 1, type=int) or 1,
     )
     inboxes = db.session.scalars(
         sa.select(Inbox).where(Inbox.id.in_(inbox_ids)).order_by(Inbox.name)

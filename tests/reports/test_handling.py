@@ -143,6 +143,16 @@ def test_filters(desk: Installation, user: str, query: str, expected: set[str]) 
     assert sorted(shown) == sorted(ids[label] for label in expected)
 
 
+NEXT = re.compile(r'<a href="(/personal/inkorg\?[^"]*efter=[^"]*)">Nästa</a>')
+PREVIOUS = re.compile(r'<a href="(/personal/inkorg\?[^"]*fore=[^"]*)">Föregående</a>')
+
+
+def _link(pattern: re.Pattern[str], html: str) -> str:
+    found = pattern.search(html)
+    assert found is not None
+    return found.group(1).replace("&amp;", "&")
+
+
 def test_pagination(desk: Installation, frozen: Clock) -> None:
     # Given 30 reports, one a minute
     ids = []
@@ -154,13 +164,85 @@ def test_pagination(desk: Installation, frozen: Clock) -> None:
     # Then they come 25 to a page, newest first, with a way on and back
     first = text(client.get("/personal/inkorg"))
     assert "Sida 1 av 2, 30 anmälningar" in first and "Nästa" in first
+    assert "Föregående" not in first
     assert listed(client) == newest_first[:25]
-    assert listed(client, "?sida=2") == newest_first[25:]
-    assert "Föregående" in text(client.get("/personal/inkorg?sida=2"))
-    # And page numbers out of range land on the nearest page
-    assert listed(client, "?sida=99") == newest_first[25:]
-    assert listed(client, "?sida=-3") == newest_first[:25]
-    assert listed(client, "?sida=abc") == newest_first[:25]
+    second_url = _link(NEXT, first)
+    second = text(client.get(second_url))
+    assert "Sida 2 av 2, 30 anmälningar" in second and "Nästa" not in second
+    assert listed(client, second_url.removeprefix("/personal/inkorg")) == newest_first[25:]
+    back_url = _link(PREVIOUS, second)
+    assert listed(client, back_url.removeprefix("/personal/inkorg")) == newest_first[:25]
+    assert "Sida 1 av 2" in text(client.get(back_url))
+    # And page numbers without a cursor, or out of range, land on the first page
+    for query in ("?sida=2", "?sida=99", "?sida=-3", "?sida=abc"):
+        assert listed(client, query) == newest_first[:25]
+
+
+@pytest.mark.parametrize(
+    "cursor",
+    [
+        "nonsense",
+        "",
+        "%%%",
+        "MXwyMDI2LTAzLTA5VDEwOjAwOjAwfDxzY3JpcHQ-",  # 1|2026-03-09T10:00:00|<script>
+        "OXwyMDI2LTAzLTA5VDEwOjAwOjAwKzAwOjAwfGFi",  # rank 9
+        "MXxub3QgYSBkYXRlfGFi",  # 1|not a date|ab
+        "MXwyMDI2LTAzLTA5VDEwOjAwOjAwfGFi",  # a naive time
+        "x" * 500,
+    ],
+)
+@pytest.mark.parametrize("direction", ["efter", "fore"])
+def test_an_invalid_cursor_gives_the_first_page(
+    desk: Installation, frozen: Clock, cursor: str, direction: str
+) -> None:
+    ids = []
+    for _ in range(27):
+        ids.append(submit(desk.app))
+        frozen.advance(minutes=1)
+    client = signed_in(desk, BEA)
+    response = client.get(f"/personal/inkorg?{direction}={cursor}&sida=2")
+    assert response.status_code == 200
+    assert "Sida 1 av 2" in text(response)
+    assert listed(client, f"?{direction}={cursor}") == list(reversed(ids))[:25]
+
+
+def test_pages_keep_the_filters_and_the_acute_first_order(
+    desk: Installation, frozen: Clock
+) -> None:
+    # Given 30 reports in two inboxes, every third acute, and a few "vet inte"
+    answers = ["ja", "nej", "nej", "vet_ej", "nej", "nej"] * 5
+    ids: dict[str, list[str]] = {"ja": [], "nej": [], "vet_ej": []}
+    order: list[tuple[int, str]] = []
+    for n, answer in enumerate(answers):
+        subject = "vuxen" if n % 5 == 0 else "barn"
+        report_id = submit(desk.app, acute_danger=answer, subject_type=subject)
+        ids[answer].append(report_id)
+        order.append((1 if answer != "nej" else 0, report_id))
+        frozen.advance(minutes=1)
+    client = signed_in(desk, BOTH)
+    # Then walking the pages forward shows each report once, acute and "vet inte" first
+    seen: list[str] = []
+    url = "/personal/inkorg"
+    for _ in range(3):
+        seen += listed(client, url.removeprefix("/personal/inkorg"))
+        html = text(client.get(url))
+        if "Nästa" not in html:
+            break
+        url = _link(NEXT, html)
+    expected = [rid for _rank, rid in sorted(order, key=lambda o: (-o[0], -order.index(o)))]
+    assert seen == expected
+    # And a filter stays on the next page
+    first = text(client.get("/personal/inkorg?akut=nej&status=received"))
+    assert "Sida 1 av 1, 20 anmälningar" in first
+    set_status(desk.app, ids["nej"][0], "assessed")
+    many = [submit(desk.app, acute_danger="nej") for _ in range(10)]
+    html = text(client.get("/personal/inkorg?akut=nej&status=received"))
+    nxt = _link(NEXT, html)
+    assert "akut=nej" in nxt and "status=received" in nxt
+    shown = listed(client, "?akut=nej&status=received") + listed(
+        client, nxt.removeprefix("/personal/inkorg")
+    )
+    assert sorted(shown) == sorted([*ids["nej"][1:], *many])
 
 
 @pytest.mark.parametrize(
