@@ -7,13 +7,14 @@ from intake.followup.models import Activity, Commitment, Promise, YearNote
 from intake.health import WorkerHeartbeat
 from intake.jobs import JobRun
 from intake.outbox import OutboxMessage
-from intake.reports.models import Draft, Inbox, Report, ReportMessage, RoutingRule
+from intake.reports.models import ChannelMessage, Draft, Inbox, Report, ReportMessage, RoutingRule
 
 __all__ = [
     "Activity",
     "AuditEvent",
     "AuditHead",
     "BackupCode",
+    "ChannelMessage",
     "Commitment",
     "Dialogue",
     "Draft",

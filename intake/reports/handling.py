@@ -19,7 +19,7 @@ from intake import audit, clock, law, outbox
 from intake.accounts.models import User
 from intake.crypto import custody, sealing
 from intake.extensions import db
-from intake.reports import linking, service
+from intake.reports import channel, linking, service
 from intake.reports.models import Inbox, Report, ReportMessage
 
 RECEIVED, ASSESSED, DECIDED, REGISTERED, PURGED = (
@@ -395,6 +395,7 @@ def move(
         if m.sealed is not None
     ]
     source = report.inbox_id
+    channel.reseal_for_move(report, secret, target)
     report.inbox_id = target.id
     report.sealed = service.seal_answers(
         answers,

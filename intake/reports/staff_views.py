@@ -17,7 +17,8 @@ from intake.accounts import service as accounts
 from intake.accounts.forms import EmptyForm
 from intake.crypto import custody
 from intake.extensions import db
-from intake.reports import handling, journey, service
+from intake.reports import channel, handling, journey, service
+from intake.reports.channel_forms import QuestionForm
 from intake.reports.models import Inbox, Report
 from intake.reports.staff_forms import (
     DECISION_LABELS,
@@ -118,10 +119,11 @@ def report(report_id: str) -> str:
     found, secret = get_report(report_id)
     if found.purged_at is not None:
         return render_template("staff/report_purged.html", report=found)
+    channel.seen_by_staff(found)  # open_report commits
     opened = handling.open_report(
         found, secret, user=current_user, readable_inboxes=accounts.member_inbox_ids(current_user)
     )
-    return _render_report(found, opened)
+    return _render_report(found, opened, secret)
 
 
 def _outcome_form(found: Report, **kw: object) -> OutcomeForm:
@@ -134,7 +136,9 @@ def _register_form(found: Report, **kw: object) -> RegisterForm:
     return RegisterForm(received_on=clock.local_date(found.received_at), **kw)
 
 
-def _render_report(found: Report, opened: handling.OpenedReport, **forms: object) -> str:
+def _render_report(
+    found: Report, opened: handling.OpenedReport, secret: custody.InboxSecret, **forms: object
+) -> str:
     move = MoveForm()
     move.inbox_id.choices = [
         (i.id, i.name)
@@ -157,6 +161,9 @@ def _render_report(found: Report, opened: handling.OpenedReport, **forms: object
         register_form=forms.get("register_form") or _register_form(found, formdata=None),
         move_form=move,
         empty_form=EmptyForm(),
+        channel_messages=channel.for_staff(found, secret),
+        channel_available=channel.available(found),
+        question_form=forms.get("question_form") or QuestionForm(formdata=None),
         print_view=request.args.get("utskrift") == "1",
     )
 
@@ -196,7 +203,7 @@ def _again(found: Report, secret: custody.InboxSecret, **forms: object) -> str:
     opened = handling.open_report(
         found, secret, user=current_user, readable_inboxes=accounts.member_inbox_ids(current_user)
     )
-    return _render_report(found, opened, **forms)
+    return _render_report(found, opened, secret, **forms)
 
 
 @bp.post("/anmalan/<report_id>/skyddsbedomning")
@@ -285,6 +292,21 @@ def feedback(report_id: str) -> Response:
         flash(str(error), "error")
         return redirect(url_for(".report", report_id=found.id))
     return _done(found, _("Återkopplingen är skickad."))
+
+
+@bp.post("/anmalan/<report_id>/fraga")
+def ask(report_id: str) -> str | Response:
+    """Send a question to the reporter through the channel (sealed to the reporter's key)."""
+    found, secret = get_live_report(report_id)
+    form = QuestionForm()
+    if not form.validate():
+        return _again(found, secret, question_form=form)
+    try:
+        channel.ask(found, form.text.data, user=current_user)
+    except channel.ChannelError as error:
+        form.text.errors = [str(error)]
+        return _again(found, secret, question_form=form)
+    return _done(found, _("Frågan är skickad. Anmälaren ser den med sin uppföljningskod."))
 
 
 @bp.post("/anmalan/<report_id>/flytta")
