@@ -19,6 +19,7 @@ What each party can read:
 
 from __future__ import annotations
 
+import json
 import uuid
 from dataclasses import dataclass
 from datetime import datetime
@@ -58,7 +59,8 @@ def _context(message: ChannelMessage, *, to: str) -> bytes:
     return f"intake:channel:v1:{to}:{message.report_id}:{message.id}".encode()
 
 
-def _inbox_context(message: ChannelMessage, inbox_id: int) -> bytes:
+def inbox_context(message: ChannelMessage, inbox_id: int) -> bytes:
+    """What a message's copy for the caseworkers is bound to."""
     return _context(message, to=f"inbox:{inbox_id}")
 
 
@@ -77,7 +79,8 @@ def _messages(report: Report) -> list[ChannelMessage]:
     )
 
 
-def _new(report: Report, direction: str) -> ChannelMessage:
+def new_message(report: Report, direction: str) -> ChannelMessage:
+    """A new channel message of a report (not yet added to the session)."""
     return ChannelMessage(
         id=str(uuid.uuid4()), report_id=report.id, sent_at=clock.now(), direction=direction
     )
@@ -87,7 +90,7 @@ def _seal_both(message: ChannelMessage, text: str, report: Report) -> None:
     assert report.channel_public_key is not None
     plaintext = text.encode()
     message.sealed = sealing.seal(
-        plaintext, report.inbox.public_key, context=_inbox_context(message, report.inbox_id)
+        plaintext, report.inbox.public_key, context=inbox_context(message, report.inbox_id)
     )
     message.sealed_reporter = sealing.seal(
         plaintext, report.channel_public_key, context=_context(message, to="reporter")
@@ -106,7 +109,7 @@ def ask(report: Report, text: str, *, user: User) -> ChannelMessage:
     text = text.strip()
     if not text or len(text) > MAX_LENGTH:
         raise ChannelError(f"Skriv en fråga på högst {MAX_LENGTH} tecken.")
-    message = _new(report, TO_REPORTER)
+    message = new_message(report, TO_REPORTER)
     message.author_id, message.author_label = user.id, user.email
     _seal_both(message, text, report)
     db.session.add(message)
@@ -126,7 +129,7 @@ def answer(report: Report, text: str) -> ChannelMessage:
     """The reporter's answer (with the follow-up code), sealed to the inbox. Commits."""
     if not available(report):
         raise ChannelError("Det går inte att svara på den här anmälan.")
-    message = _new(report, FROM_REPORTER)
+    message = new_message(report, FROM_REPORTER)
     _seal_both(message, text.strip(), report)
     db.session.add(message)
     _flag(report, NEW)
@@ -141,6 +144,13 @@ def answer(report: Report, text: str) -> ChannelMessage:
     return message
 
 
+def _staff_text(message: ChannelMessage, plaintext: bytes) -> str:
+    # Återkoppling (intake.reports.feedback) holds the decision only; shown by its label.
+    if message.direction == "feedback":
+        return str(json.loads(plaintext)["decision"])
+    return plaintext.decode()
+
+
 def for_staff(report: Report, secret: custody.InboxSecret) -> list[Shown]:
     """The conversation opened with the inbox key, for one staff request."""
     return [
@@ -149,9 +159,12 @@ def for_staff(report: Report, secret: custody.InboxSecret) -> list[Shown]:
             sent_at=m.sent_at,
             direction=m.direction,
             author=m.author_label,
-            text=sealing.open_sealed(
-                m.sealed, secret.private, context=_inbox_context(m, report.inbox_id)
-            ).decode(),
+            text=_staff_text(
+                m,
+                sealing.open_sealed(
+                    m.sealed, secret.private, context=inbox_context(m, report.inbox_id)
+                ),
+            ),
         )
         for m in _messages(report)
         if m.sealed is not None
@@ -205,9 +218,9 @@ def reseal_for_move(report: Report, secret: custody.InboxSecret, target: Inbox) 
         if m.sealed is None:
             continue
         text = sealing.open_sealed(
-            m.sealed, secret.private, context=_inbox_context(m, report.inbox_id)
+            m.sealed, secret.private, context=inbox_context(m, report.inbox_id)
         )
-        m.sealed = sealing.seal(text, target.public_key, context=_inbox_context(m, target.id))
+        m.sealed = sealing.seal(text, target.public_key, context=inbox_context(m, target.id))
 
 
 def purge(report_id: str) -> None:
@@ -215,7 +228,7 @@ def purge(report_id: str) -> None:
     db.session.execute(
         sa.update(ChannelMessage)
         .where(ChannelMessage.report_id == report_id)
-        .values(sealed=None, sealed_reporter=None)
+        .values(sealed=None, sealed_reporter=None, protected=None, reporter_tag=None)
     )
 
 

@@ -149,6 +149,11 @@ class ChannelMessage(db.Model):  # type: ignore[name-defined]
     author_label: Mapped[str | None] = mapped_column(String(254))
     sealed: Mapped[bytes | None] = mapped_column(LargeBinary)
     sealed_reporter: Mapped[bytes | None] = mapped_column(LargeBinary)
+    # Återkoppling only (intake.reports.feedback): the message protected under the application
+    # key, and a keyed hash of the verified reporter's personnummer that finds it again after
+    # an e-legitimation sign-in as the same person.
+    protected: Mapped[bytes | None] = mapped_column(LargeBinary)
+    reporter_tag: Mapped[str | None] = mapped_column(String(80), index=True)
 
 
 class Draft(db.Model):  # type: ignore[name-defined]

@@ -139,6 +139,7 @@ def _register_form(found: Report, **kw: object) -> RegisterForm:
 def _render_report(
     found: Report, opened: handling.OpenedReport, secret: custody.InboxSecret, **forms: object
 ) -> str:
+    verified = service.open_verified(found, secret.private)
     move = MoveForm()
     move.inbox_id.choices = [
         (i.id, i.name)
@@ -154,7 +155,9 @@ def _render_report(
         deadlines=_deadlines(found),
         decision_labels=DECISION_LABELS,
         child_rules=handling.child_rules(found),
-        feedback_possible=handling.feedback_possible(found, opened.answers),
+        feedback_possible=handling.feedback_possible(found, opened.answers, verified),
+        feedback_unverified=handling.feedback_unverified(found, opened.answers)
+        and verified is None,
         assessment_form=forms.get("assessment_form") or AssessmentForm(formdata=None),
         decision_form=forms.get("decision_form") or DecisionForm(formdata=None),
         outcome_form=forms.get("outcome_form") or _outcome_form(found, formdata=None),
@@ -285,13 +288,20 @@ def feedback(report_id: str) -> Response:
         handling.send_feedback(
             found,
             answers,
+            service.open_verified(found, secret.private),
             user=current_user,
-            locale=str(current_app.config["BABEL_DEFAULT_LOCALE"]),
+            base_url=current_app.config["BASE_URL"],
         )
     except handling.HandlingError as error:
         flash(str(error), "error")
         return redirect(url_for(".report", report_id=found.id))
-    return _done(found, _("Återkopplingen är skickad."))
+    return _done(
+        found,
+        _(
+            "Återkopplingen finns nu för anmälaren under Mina anmälningar. Mejlet säger bara"
+            " att ett meddelande väntar."
+        ),
+    )
 
 
 @bp.post("/anmalan/<report_id>/fraga")

@@ -1,4 +1,5 @@
 """the reporter's channel: public key on the report, a waiting flag, channel messages
+(and återkoppling to verified reporters)
 
 Revision ID: 0013_channel
 Revises: 0011_eid
@@ -23,6 +24,8 @@ def upgrade():
         sa.Column("author_label", sa.String(length=254), nullable=True),
         sa.Column("sealed", sa.LargeBinary(), nullable=True),
         sa.Column("sealed_reporter", sa.LargeBinary(), nullable=True),
+        sa.Column("protected", sa.LargeBinary(), nullable=True),
+        sa.Column("reporter_tag", sa.String(length=80), nullable=True),
         sa.ForeignKeyConstraint(
             ["report_id"],
             ["report.id"],
@@ -41,6 +44,9 @@ def upgrade():
         batch_op.create_index(
             batch_op.f("ix_channel_message_report_id"), ["report_id"], unique=False
         )
+        batch_op.create_index(
+            batch_op.f("ix_channel_message_reporter_tag"), ["reporter_tag"], unique=False
+        )
     with op.batch_alter_table("report", schema=None) as batch_op:
         batch_op.add_column(sa.Column("channel_public_key", sa.LargeBinary(), nullable=True))
         batch_op.add_column(sa.Column("channel_flag", sa.String(length=12), nullable=True))
@@ -57,5 +63,6 @@ def downgrade():
         batch_op.drop_column("channel_flag")
         batch_op.drop_column("channel_public_key")
     with op.batch_alter_table("channel_message", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_channel_message_reporter_tag"))
         batch_op.drop_index(batch_op.f("ix_channel_message_report_id"))
     op.drop_table("channel_message")
