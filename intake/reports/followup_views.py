@@ -90,6 +90,8 @@ def answer() -> str | tuple[str, int]:
     report = followup.find(code)
     if report is None or report.purged_at is not None or not channel.available(report):
         return _wrong_code()
+    if not channel.has_question(report):  # nothing to answer: the status page as it is
+        return _status(report, code, form=AdditionForm(formdata=None, code=code))
     addition = AdditionForm(formdata=None, code=code)
     if not form.validate():
         return _status(report, code, form=addition, answer=form)

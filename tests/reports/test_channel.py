@@ -26,6 +26,7 @@ from ..test_canary import assert_absent, database_copy
 from .test_followup import FOLLOWUP, WRONG, send_report
 
 BEA = "bea@alvsbyn.invalid"
+VUXEN = "vuxen@alvsbyn.invalid"
 REMINDER_START = "Uppgifter om enskildas personliga förhållanden inom socialtjänsten"
 
 
@@ -227,3 +228,30 @@ def test_the_purge_removes_both_sealed_copies(office: Installation) -> None:
 def test_the_reminder_cites_the_secrecy_provision(app: Flask) -> None:
     with app.test_request_context():
         assert law.cite("osl_26_1") in law.channel_reminder()
+
+
+def test_a_moved_report_keeps_its_conversation_for_the_new_inbox(office: Installation) -> None:
+    app = office.app
+    _resident, code = send_report(app)
+    rid = report_id(app)
+    office.add_user(VUXEN, "caseworker", inboxes=("Barn och unga", "Vuxna"))
+    staff = app.test_client()
+    office.login(staff, VUXEN)
+    staff.post(f"/personal/anmalan/{rid}/fraga", data={"text": "Flyttad fråga"})
+    with app.app_context():
+        target = office.inbox("Vuxna").id
+    assert (
+        staff.post(f"/personal/anmalan/{rid}/flytta", data={"inbox_id": target}).status_code == 302
+    )
+    assert "Flyttad fråga" in text(staff.get(f"/personal/anmalan/{rid}"))
+    # The reporter still reads it with the code
+    assert "Flyttad fråga" in text(app.test_client().post(FOLLOWUP, data={"code": code}))
+
+
+def test_an_answer_without_a_question_is_not_stored(office: Installation) -> None:
+    app = office.app
+    _resident, code = send_report(app)
+    page = app.test_client().post(f"{FOLLOWUP}svara", data={"code": code, "text": "Hej"})
+    assert page.status_code == 200 and "Skicka svar" not in text(page)
+    with app.app_context():
+        assert db.session.scalar(sa.select(sa.func.count()).select_from(ChannelMessage)) == 0
