@@ -69,6 +69,11 @@ def protected_columns() -> list[ProtectedColumn]:
             User.__table__, "totp_secret", lambda row: f"intake:totp:v1:{row.id}".encode()
         ),
         ProtectedColumn(
+            db.metadata.tables["channel_message"],
+            "protected",
+            lambda row: f"intake:feedback:v1:{row.id}:{row.report_id}".encode(),
+        ),
+        ProtectedColumn(
             db.metadata.tables["outbox_message"],
             "recipient_protected",
             lambda row: OUTBOX_RECIPIENT_AAD,

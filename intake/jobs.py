@@ -18,7 +18,7 @@ from intake.accounts.models import ADMIN, ORGANISER, User
 from intake.dialogues import erasure, questions
 from intake.dialogues import service as dialogues
 from intake.extensions import db
-from intake.reports import drafts, handling, retention
+from intake.reports import channel, drafts, handling, retention
 from intake.reports.models import Inbox, Report
 
 log = logging.getLogger(__name__)
@@ -69,6 +69,8 @@ def _digest_counts(inbox: Inbox, *, today: date, opens: time, closes: time) -> d
         ),
         0,
     )
+    # Answers from reporters that no caseworker has read yet (intake.reports.channel).
+    counts["channel_answers"] = channel.waiting_counts(inbox.id)
     # Only reports with something still open: not purged, and not yet registered or decided
     # or with an återkoppling still to send.
     pending = db.session.scalars(

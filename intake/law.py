@@ -30,6 +30,7 @@ __all__ = [
     "PROVISIONS",
     "REGISTRATION_WORKING_DAYS",
     "Provision",
+    "channel_reminder",
     "cite",
     "feedback_allowed",
     "feedback_requested",
@@ -289,6 +290,21 @@ def cite(key: str) -> str:
     if not found.valid_on(today()):
         raise ValueError(f"{key} is not in force on {today()}")
     return found.text()
+
+
+def channel_reminder() -> str:
+    """The fixed reminder shown before a caseworker writes to a reporter (osl_26_1)."""
+    # The secrecy is that of osl_26_1 (source above); what follows from it for a question to
+    # the reporter (ask only, tell nothing about the handling or other people) is the practice
+    # the caseworkers follow, not a quoted paragraph.
+    return str(
+        _(
+            "Uppgifter om enskildas personliga förhållanden inom socialtjänsten omfattas av"
+            " sekretess enligt %(law)s. Ställ bara din fråga: skriv inget om utredningen,"
+            " beslut, andra anmälningar eller andra personer.",
+            law=cite("osl_26_1"),
+        )
+    )
 
 
 def feedback_allowed(answers: Mapping[str, Any]) -> bool:

@@ -156,6 +156,7 @@ def register(app: Flask) -> None:
     from intake.followup.views import public as promise
     from intake.reports.eid_views import bp as eid
     from intake.reports.followup_views import bp as followup
+    from intake.reports.mine_views import bp as mine
     from intake.reports.staff_views import bp as staff
     from intake.reports.views import bp as reports
 
@@ -167,6 +168,7 @@ def register(app: Flask) -> None:
         reports,
         eid,
         followup,
+        mine,
         dialogues,
         promise,
         staff_auth,

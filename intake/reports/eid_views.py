@@ -52,7 +52,7 @@ def _allow_the_broker(response: Response) -> Response:
     registration, and this blueprint is registered before them)."""
     found = broker()
     policy = response.headers.get("Content-Security-Policy", "")
-    if found is None or request.blueprint not in {"reports", "eid"}:
+    if found is None or request.blueprint not in {"reports", "eid", "mine"}:
         return response
     if "form-action 'self'" in policy:
         origins = " ".join(found.origins())

@@ -11,7 +11,9 @@ from wtforms import HiddenField, StringField, TextAreaField
 from wtforms.validators import InputRequired, Length
 
 from intake.extensions import limiter
-from intake.reports import followup, handling
+from intake.reports import channel, followup, handling
+from intake.reports.channel_forms import AnswerForm
+from intake.reports.models import Report
 
 bp = Blueprint("followup", __name__, url_prefix="/orosanmalan/uppfoljning")
 
@@ -54,9 +56,47 @@ def start() -> str | tuple[str, int]:
         form.code.errors = [_("Koden stämmer inte. Kontrollera att du har skrivit av den rätt.")]
         return render_template("reports/followup_start.html", form=form)
     addition = AdditionForm(formdata=None, code=form.code.data)
+    return _status(report, form.code.data, form=addition)
+
+
+def _status(
+    report: Report, code: str, *, form: AdditionForm, answer: AnswerForm | None = None, **kw: object
+) -> str:
+    """The status page, with the channel opened with the code typed in this request only."""
     return render_template(
-        "reports/followup_status.html", status=handling.coarse_status(report), form=addition
+        "reports/followup_status.html",
+        status=handling.coarse_status(report),
+        form=form,
+        messages=channel.for_reporter(report, code),
+        answer_form=(answer or AnswerForm(formdata=None, code=code))
+        if channel.has_question(report)
+        else None,
+        **kw,
     )
+
+
+def _wrong_code() -> str:
+    start_form = CodeForm(formdata=None)
+    start_form.code.errors = [_("Koden stämmer inte. Kontrollera att du har skrivit av den rätt.")]
+    return render_template("reports/followup_start.html", form=start_form)
+
+
+@bp.post("/svara")
+@limiter.limit(_limit)
+def answer() -> str | tuple[str, int]:
+    """The reporter answers the caseworkers' question (sealed to the inbox)."""
+    form = AnswerForm()
+    code = form.code.data or ""
+    report = followup.find(code)
+    if report is None or report.purged_at is not None or not channel.available(report):
+        return _wrong_code()
+    if not channel.has_question(report):  # nothing to answer: the status page as it is
+        return _status(report, code, form=AdditionForm(formdata=None, code=code))
+    addition = AdditionForm(formdata=None, code=code)
+    if not form.validate():
+        return _status(report, code, form=addition, answer=form)
+    channel.answer(report, form.text.data)
+    return _status(report, code, form=addition, answered=True)
 
 
 @bp.post("/lagg-till")
@@ -72,13 +112,7 @@ def add() -> str | tuple[str, int]:
         ]
         return render_template("reports/followup_start.html", form=start_form)
     if not form.validate():
-        return render_template(
-            "reports/followup_status.html", status=handling.coarse_status(report), form=form
-        )
+        return _status(report, form.code.data or "", form=form)
     handling.add_message(report, form.message.data, base_url=current_app.config["BASE_URL"])
-    return render_template(
-        "reports/followup_status.html",
-        status=handling.coarse_status(report),
-        form=AdditionForm(formdata=None, code=form.code.data),
-        added=True,
-    )
+    code = form.code.data or ""
+    return _status(report, code, form=AdditionForm(formdata=None, code=code), added=True)

@@ -19,7 +19,7 @@ from intake import audit, clock, law, outbox
 from intake.accounts.models import User
 from intake.crypto import custody, sealing
 from intake.extensions import db
-from intake.reports import linking, service
+from intake.reports import channel, feedback, linking, service
 from intake.reports.models import Inbox, Report, ReportMessage, acute_first_of
 
 RECEIVED, ASSESSED, DECIDED, REGISTERED, PURGED = (
@@ -280,8 +280,19 @@ def record_outcome(report: Report, outcome: str, *, user: User) -> None:
     db.session.commit()
 
 
-def feedback_possible(report: Report, answers: dict[str, Any]) -> bool:
-    """Återkoppling: a mandated reporter who asked for it, about a child, once decided."""
+def feedback_possible(
+    report: Report, answers: dict[str, Any], verified: dict[str, str] | None
+) -> bool:
+    """Återkoppling: a mandated reporter who asked for it, about a child, once decided, and
+    whose identity was verified with e-legitimation (intake.reports.feedback)."""
+    return (
+        feedback_unverified(report, answers)
+        and feedback.verified_personnummer(verified) is not None
+    )
+
+
+def feedback_unverified(report: Report, answers: dict[str, Any]) -> bool:
+    """Återkoppling would be due but is not yet sent (whether or not the reporter is verified)."""
     return (
         law.feedback_requested(answers)
         and report.decision is not None
@@ -289,25 +300,25 @@ def feedback_possible(report: Report, answers: dict[str, Any]) -> bool:
     )
 
 
-def send_feedback(report: Report, answers: dict[str, Any], *, user: User, locale: str) -> None:
-    """Queue the återkoppling: only whether an investigation was opened (intake.law)."""
-    if not feedback_possible(report, answers):
+def send_feedback(
+    report: Report,
+    answers: dict[str, Any],
+    verified: dict[str, str] | None,
+    *,
+    user: User,
+    base_url: str,
+) -> None:
+    """Make the återkoppling available to the verified reporter; mail only that it waits."""
+    personnummer = feedback.verified_personnummer(verified)
+    if personnummer is None or not feedback_possible(report, answers, verified):
         raise HandlingError("Återkoppling kan inte skickas för den här anmälan.")
-    outbox.enqueue(
-        "feedback",
-        str(answers["reporter_email"]),
-        {"reference": report.reference, "decision": report.decision},
-        locale=locale,
+    feedback.give(
+        report,
+        personnummer,
+        user=user,
+        recipient=str(answers.get("reporter_email") or "") or None,
+        base_url=base_url,
     )
-    report.feedback_sent_at = clock.now()
-    audit.record(
-        "feedback_sent",
-        actor_id=user.id,
-        actor=user.email,
-        target_type="report",
-        target_id=report.id,
-    )
-    db.session.commit()
 
 
 def move(
@@ -335,6 +346,7 @@ def move(
         if m.sealed is not None
     ]
     source = report.inbox_id
+    channel.reseal_for_move(report, secret, target)
     report.inbox_id = target.id
     report.sealed = service.seal_answers(
         answers,

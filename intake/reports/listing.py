@@ -44,6 +44,7 @@ _LISTED = load_only(
     Report.feedback_sent_at,
     Report.outcome,
     Report.purged_at,
+    Report.channel_flag,
     raiseload=True,
 )
 

@@ -112,6 +112,13 @@ class Report(db.Model):  # type: ignore[name-defined]
     followup_hash: Mapped[str | None] = mapped_column(String(200))
     # Keyed blind index of the personnummer (see intake.reports.linking); set when opened.
     link_tag: Mapped[str | None] = mapped_column(String(64), index=True)
+    # The reporter's channel (intake.reports.channel): the public half of a key pair derived
+    # from the follow-up code; the private half is never stored. None for older reports.
+    channel_public_key: Mapped[bytes | None] = mapped_column(LargeBinary)
+    # "unanswered" (a question waits for the reporter) or "new" (the reporter answered and no
+    # caseworker has opened the report since); None when nothing waits. Plain: no content.
+    channel_flag: Mapped[str | None] = mapped_column(String(12), index=True)
+    channel_flag_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
     # Handling: omedelbar skyddsbedömning, förhandsbedömning decision, case registration.
     assessed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
@@ -153,6 +160,34 @@ class ReportMessage(db.Model):  # type: ignore[name-defined]
     sealed: Mapped[bytes | None] = mapped_column(LargeBinary)
 
     report: Mapped[Report] = relationship(back_populates="messages")
+
+
+class ChannelMessage(db.Model):  # type: ignore[name-defined]
+    """One message in the channel between caseworkers and the reporter (append-only, sealed).
+
+    `sealed` is the copy sealed to the inbox (what caseworkers read); `sealed_reporter` the copy
+    sealed to the key derived from the follow-up code (what the reporter reads)."""
+
+    __tablename__ = "channel_message"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    report_id: Mapped[str] = mapped_column(ForeignKey("report.id", ondelete="CASCADE"), index=True)
+    sent_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    # "to_reporter" (a caseworker's question) or "from_reporter" (the reporter's answer).
+    direction: Mapped[str] = mapped_column(String(20))
+    author_id: Mapped[int | None] = mapped_column(
+        ForeignKey("user_account.id", ondelete="SET NULL")
+    )
+    # Who sent it as shown on the staff side (the caseworker's address, kept if the account
+    # goes); None for the reporter.
+    author_label: Mapped[str | None] = mapped_column(String(254))
+    sealed: Mapped[bytes | None] = mapped_column(LargeBinary)
+    sealed_reporter: Mapped[bytes | None] = mapped_column(LargeBinary)
+    # Återkoppling only (intake.reports.feedback): the message protected under the application
+    # key, and a keyed hash of the verified reporter's personnummer that finds it again after
+    # an e-legitimation sign-in as the same person.
+    protected: Mapped[bytes | None] = mapped_column(LargeBinary)
+    reporter_tag: Mapped[str | None] = mapped_column(String(80), index=True)
 
 
 class Draft(db.Model):  # type: ignore[name-defined]

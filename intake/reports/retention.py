@@ -22,6 +22,7 @@ import sqlalchemy as sa
 
 from intake import audit, clock, gallring
 from intake.extensions import db
+from intake.reports import channel
 from intake.reports.models import Inbox, Report, ReportMessage
 
 
@@ -73,6 +74,8 @@ def purge(*, today: date) -> list[Due]:
         report.followup_hash = None
         report.followup_lookup = None
         report.link_tag = None  # derived from the personnummer: it goes with the content
+        report.channel_public_key, report.channel_flag = None, None
+        channel.purge(report.id)
         report.purged_at = clock.now()
         report.purge_decision_id = decision.id
         report.status = "purged"

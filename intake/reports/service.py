@@ -12,7 +12,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from intake import clock, law, outbox
-from intake.crypto import sealing
+from intake.crypto import codekeys, sealing
 from intake.crypto.symbols import random_symbols
 from intake.extensions import db
 from intake.reports import choices as c
@@ -145,6 +145,8 @@ def submit(
             "sealed": sealed,
             "followup_lookup": code.lookup,
             "followup_hash": code.digest,
+            # The reporter's channel: only the public half (intake.reports.channel).
+            "channel_public_key": codekeys.keypair_from_code(followup.normalise(code.shown)).public,
         },
     )
     if target.notification_email:

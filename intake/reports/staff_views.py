@@ -17,7 +17,8 @@ from intake.accounts import service as accounts
 from intake.accounts.forms import EmptyForm
 from intake.crypto import custody
 from intake.extensions import db
-from intake.reports import handling, journey, listing, service
+from intake.reports import channel, handling, journey, listing, service
+from intake.reports.channel_forms import QuestionForm
 from intake.reports.models import Inbox, Report
 from intake.reports.staff_forms import (
     DECISION_LABELS,
@@ -120,10 +121,11 @@ def report(report_id: str) -> str:
     found, secret = get_report(report_id)
     if found.purged_at is not None:
         return render_template("staff/report_purged.html", report=found)
+    channel.seen_by_staff(found)  # open_report commits
     opened = handling.open_report(
         found, secret, user=current_user, readable_inboxes=accounts.member_inbox_ids(current_user)
     )
-    return _render_report(found, opened)
+    return _render_report(found, opened, secret)
 
 
 def _outcome_form(found: Report, **kw: object) -> OutcomeForm:
@@ -136,7 +138,10 @@ def _register_form(found: Report, **kw: object) -> RegisterForm:
     return RegisterForm(received_on=clock.local_date(found.received_at), **kw)
 
 
-def _render_report(found: Report, opened: handling.OpenedReport, **forms: object) -> str:
+def _render_report(
+    found: Report, opened: handling.OpenedReport, secret: custody.InboxSecret, **forms: object
+) -> str:
+    verified = service.open_verified(found, secret.private)
     move = MoveForm()
     move.inbox_id.choices = [
         (i.id, i.name)
@@ -152,13 +157,18 @@ def _render_report(found: Report, opened: handling.OpenedReport, **forms: object
         deadlines=_deadlines(found),
         decision_labels=DECISION_LABELS,
         child_rules=handling.child_rules(found),
-        feedback_possible=handling.feedback_possible(found, opened.answers),
+        feedback_possible=handling.feedback_possible(found, opened.answers, verified),
+        feedback_unverified=handling.feedback_unverified(found, opened.answers)
+        and verified is None,
         assessment_form=forms.get("assessment_form") or AssessmentForm(formdata=None),
         decision_form=forms.get("decision_form") or DecisionForm(formdata=None),
         outcome_form=forms.get("outcome_form") or _outcome_form(found, formdata=None),
         register_form=forms.get("register_form") or _register_form(found, formdata=None),
         move_form=move,
         empty_form=EmptyForm(),
+        channel_messages=channel.for_staff(found, secret),
+        channel_available=channel.available(found),
+        question_form=forms.get("question_form") or QuestionForm(formdata=None),
         print_view=request.args.get("utskrift") == "1",
     )
 
@@ -198,7 +208,7 @@ def _again(found: Report, secret: custody.InboxSecret, **forms: object) -> str:
     opened = handling.open_report(
         found, secret, user=current_user, readable_inboxes=accounts.member_inbox_ids(current_user)
     )
-    return _render_report(found, opened, **forms)
+    return _render_report(found, opened, secret, **forms)
 
 
 @bp.post("/anmalan/<report_id>/skyddsbedomning")
@@ -280,13 +290,35 @@ def feedback(report_id: str) -> Response:
         handling.send_feedback(
             found,
             answers,
+            service.open_verified(found, secret.private),
             user=current_user,
-            locale=str(current_app.config["BABEL_DEFAULT_LOCALE"]),
+            base_url=current_app.config["BASE_URL"],
         )
     except handling.HandlingError as error:
         flash(str(error), "error")
         return redirect(url_for(".report", report_id=found.id))
-    return _done(found, _("Återkopplingen är skickad."))
+    return _done(
+        found,
+        _(
+            "Återkopplingen finns nu för anmälaren under Mina anmälningar. Mejlet säger bara"
+            " att ett meddelande väntar."
+        ),
+    )
+
+
+@bp.post("/anmalan/<report_id>/fraga")
+def ask(report_id: str) -> str | Response:
+    """Send a question to the reporter through the channel (sealed to the reporter's key)."""
+    found, secret = get_live_report(report_id)
+    form = QuestionForm()
+    if not form.validate():
+        return _again(found, secret, question_form=form)
+    try:
+        channel.ask(found, form.text.data, user=current_user)
+    except channel.ChannelError as error:
+        form.text.errors = [str(error)]
+        return _again(found, secret, question_form=form)
+    return _done(found, _("Frågan är skickad. Anmälaren ser den med sin uppföljningskod."))
 
 
 @bp.post("/anmalan/<report_id>/flytta")

@@ -97,6 +97,28 @@ def submit(app: Flask, **overrides: Any) -> str:
         return report_id
 
 
+# An identity as intake.reports.eid seals it with a report (made-up personnummer).
+VERIFIED = {
+    "method": "e-legitimation",
+    "name": "Lärare Lärarsson",
+    "personnummer": "198112189876",
+    "acr": "http://id.elegnamnden.se/loa/1.0/loa3",
+    "issuer": "http://127.0.0.1:1",
+    "verified_at": "2026-03-10T08:00:00+00:00",
+}
+
+
+def submit_verified(app: Flask, **overrides: Any) -> str:
+    """Send a report from a reporter verified with e-legitimation; returns its id."""
+    with app.app_context():
+        receipt = service.submit(answers(**overrides), base_url="http://test", verified=VERIFIED)
+        report_id = db.session.scalar(
+            sa.select(Report.id).where(Report.reference == receipt.reference)
+        )
+        assert report_id is not None
+        return report_id
+
+
 def report_ids(app: Flask) -> dict[str, str]:
     """Report id by reference."""
     with app.app_context():

@@ -106,6 +106,12 @@ ROUTES: dict[str, Route] = {
     "eid.back": Route("GET", "/orosanmalan/e-legitimation/retur", everyone(302)),
     "followup.start": Route("GET", "/orosanmalan/uppfoljning/", everyone(200)),
     "followup.add": Route("POST", "/orosanmalan/uppfoljning/lagg-till", everyone(200)),
+    "followup.answer": Route("POST", "/orosanmalan/uppfoljning/svara", everyone(200)),
+    "mine.index": Route("GET", "/orosanmalan/mina-anmalningar/", everyone(200)),
+    # Without a broker, sign-in and its return go back to the page; signing out too.
+    "mine.sign_in": Route("POST", "/orosanmalan/mina-anmalningar/logga-in", everyone(302)),
+    "mine.back": Route("GET", "/orosanmalan/mina-anmalningar/retur", everyone(302)),
+    "mine.sign_out": Route("POST", "/orosanmalan/mina-anmalningar/logga-ut", everyone(303)),
     "staff_auth.login": Route("GET", LOGIN, everyone(200)),
     "staff_auth.second_factor": Route("GET", "/personal/tvastegsverifiering", staff(200)),
     # Enrolled users are sent on: the page would otherwise replace their authenticator.
@@ -200,6 +206,7 @@ REPORT_ROUTES: dict[str, tuple[str, str, int]] = {
     "staff.register": ("POST", "/registrerad", 200),
     "staff.outcome": ("POST", "/handlaggning", 200),
     "staff.feedback": ("POST", "/aterkoppling", 302),
+    "staff.ask": ("POST", "/fraga", 200),
     "staff.move": ("POST", "/flytta", 302),
 }
 TARGETS = ("barn_report", "vuxna_report", "random_uuid", "not_a_uuid")

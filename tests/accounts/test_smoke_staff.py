@@ -54,5 +54,6 @@ def test_caseworker_reads_and_handles_a_report(installation) -> None:  # type: i
     )
     with app.app_context():
         report = db.session.scalar(sa.select(Report))
-        assert report.status == "registered" and report.feedback_sent_at is not None
+        # The reporter did not sign in with e-legitimation: no återkoppling (issue 12 §2)
+        assert report.status == "registered" and report.feedback_sent_at is None
     assert staff.get(f"/personal/anmalan/{report_id}/utskrift").status_code == 200

@@ -14,11 +14,14 @@ import sqlalchemy as sa
 from flask import Flask
 from playwright.sync_api import Page, expect
 
-from intake import bootstrap
+from intake import bootstrap, clock
+from intake.accounts.models import User
 from intake.extensions import db
+from intake.reports import handling, service
 from intake.reports.models import Report
 from intake.reports.service import open_answers, open_verified
 
+from ..accounts.back_office import VERIFIED, answers
 from ..conftest import LiveServer
 from ..eid import provider as op
 from ..eid.conftest import broker, eid_settings, pkjwt_key  # noqa: F401 - fixtures
@@ -132,3 +135,58 @@ def test_without_javascript(nojs_page: Page) -> None:
     nojs_page.get_by_role("button", name="Logga in med e-legitimation").click()
     _at_the_broker(nojs_page, "bertil")
     expect(nojs_page.locator("#eid-identity")).to_contain_text("Bertil Rektor")
+
+
+def _verified_child_report(app: Flask, recovery: dict[str, str]) -> str:
+    """A verified professional's report about a child, decided and återkoppling sent."""
+    with app.app_context():
+        receipt = service.submit(
+            answers(
+                reporter_type="yrkesverksam",
+                anonymous="nej",
+                wants_feedback="ja",
+                reporter_email="anna@skola.example",
+            ),
+            base_url="http://test",
+            verified=VERIFIED,
+        )
+        report = db.session.scalar(sa.select(Report).where(Report.reference == receipt.reference))
+        assert report is not None
+        user = db.session.scalar(sa.select(User))
+        assert user is not None
+        report.assessed_at, report.status = clock.now(), "assessed"
+        handling.record_decision(report, "opened", clock.local_date(clock.now()), user=user)
+        key = bootstrap.unlock_with_recovery_code(report.inbox, recovery[report.inbox.name])
+        handling.send_feedback(
+            report,
+            service.open_answers(report, key),
+            service.open_verified(report, key),
+            user=user,
+            base_url="http://test",
+        )
+        return receipt.reference
+
+
+def test_mina_anmalningar_shows_aterkoppling_to_the_same_person_only(
+    page: Page, watch: Watch, live_app: tuple[Flask, dict[str, str]]
+) -> None:
+    """Anna (verified when she reported) reads her återkoppling; Bertil sees nothing."""
+    app, recovery = live_app
+    reference = _verified_child_report(app, recovery)
+    page.goto("/orosanmalan/mina-anmalningar/")
+    audit(page, watch, "mina anmälningar, signed out")
+    page.get_by_role("button", name="Logga in med e-legitimation").click()
+    _at_the_broker(page, "anna")
+    expect(page.get_by_text("Socialtjänsten har inlett en utredning.")).to_be_visible()
+    expect(page.get_by_text(reference, exact=False)).to_be_visible()
+    audit(page, watch, "mina anmälningar with återkoppling")
+    page.get_by_role("button", name="Logga ut").click()
+    expect(page.get_by_role("button", name="Logga in med e-legitimation")).to_be_visible()
+    # Another person at the same computer (the broker's own session forgotten too)
+    page.context.clear_cookies()
+    page.goto("/orosanmalan/mina-anmalningar/")
+    page.get_by_role("button", name="Logga in med e-legitimation").click()
+    _at_the_broker(page, "bertil")
+    expect(page.get_by_text("Det finns inga meddelanden till dig.")).to_be_visible()
+    expect(page.get_by_text(reference, exact=False)).to_have_count(0)
+    audit(page, watch, "mina anmälningar, nothing for this person")

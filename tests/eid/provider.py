@@ -137,18 +137,21 @@ def _form(page: requests.Response, prompt: str) -> dict[str, Any]:
     return next(form for form in parser.forms if form["fields"].get("prompt") == prompt)
 
 
-def sign_in_at(authorization_url: str, account: str, *, cancel: bool = False) -> str:
+def sign_in_at(
+    authorization_url: str, account: str, *, cancel: bool = False, callback: str = ""
+) -> str:
     """Act as the resident's browser at the OP: log in as `account` and consent (or cancel).
 
     Returns the URL the OP sends the browser back to (the RP's callback with its query)."""
     browser = requests.Session()
+    callback = callback or CALLBACK_PATH
     url = authorization_url
     page = None
     for _ in range(20):
         response = browser.get(url, allow_redirects=False, timeout=10)
         if response.is_redirect:
             url = urljoin(url, response.headers["location"])
-            if urlsplit(url).path == CALLBACK_PATH:
+            if urlsplit(url).path == callback:
                 return url
             continue
         page = response
@@ -164,7 +167,7 @@ def sign_in_at(authorization_url: str, account: str, *, cancel: bool = False) ->
             urljoin(url, form["action"]), data=fields, allow_redirects=False, timeout=10
         )
         url = urljoin(url, posted.headers["location"])
-        if urlsplit(url).path == CALLBACK_PATH:
+        if urlsplit(url).path == callback:
             return url
     raise AssertionError("the OP never sent the browser back")
 

@@ -18,12 +18,14 @@ from intake.reports.models import Report
 
 from ..accounts.back_office import (
     CHILD_PNR,
+    VERIFIED,
     Clock,
     errors,
     fast_passwords,
     freeze,
     stockholm,
     submit,
+    submit_verified,
     text,
 )
 from ..staff_helpers import Installation
@@ -200,7 +202,7 @@ def test_the_form_asks_about_aterkoppling_only_for_a_child(desk: Installation) -
 def test_aterkoppling_is_refused_for_adults_by_the_service_and_the_staff_route(
     desk: Installation, frozen: Clock
 ) -> None:
-    adult = submit(desk.app, subject_type="vuxen", **PROFESSIONAL)
+    adult = submit_verified(desk.app, subject_type="vuxen", **PROFESSIONAL)
     client = signed_in(desk)
     base = f"/personal/anmalan/{adult}"
     client.post(f"{base}/handlaggning", data={"outcome": "Kontakt tagen"})
@@ -215,20 +217,20 @@ def test_aterkoppling_is_refused_for_adults_by_the_service_and_the_staff_route(
     with desk.app.app_context():
         found = report(desk, adult)
         answers = {"subject_type": "vuxen", **PROFESSIONAL}
-        assert not handling.feedback_possible(found, answers)
+        assert not handling.feedback_possible(found, answers, VERIFIED)
         from intake.accounts.models import User
 
         user = db.session.scalar(sa.select(User).where(User.email == BOTH))
         assert user is not None
         with pytest.raises(handling.HandlingError):
-            handling.send_feedback(found, answers, user=user, locale="sv")
+            handling.send_feedback(found, answers, VERIFIED, user=user, base_url="http://test")
     assert _feedback_mails(desk) == 0
 
 
 def test_aterkoppling_for_a_child_has_a_deadline_until_sent(
     desk: Installation, frozen: Clock
 ) -> None:
-    child = submit(desk.app, **PROFESSIONAL)
+    child = submit_verified(desk.app, **PROFESSIONAL)
     client = signed_in(desk)
     base = f"/personal/anmalan/{child}"
     client.post(f"{base}/skyddsbedomning", data={"note": ""})

@@ -20,6 +20,7 @@ const LOA3 = 'http://id.elegnamnden.se/loa/1.0/loa3';
 const PNR = 'https://id.oidc.se/claim/personalIdentityNumber';
 const PNR_SCOPE = 'https://id.oidc.se/scope/naturalPersonNumber';
 const REDIRECT = 'http://127.0.0.1:5000/orosanmalan/e-legitimation/retur';
+const MINE = 'http://127.0.0.1:5000/orosanmalan/mina-anmalningar/retur';
 
 // Test people. Personnummer are made up (valid check digits, no real person intended).
 const ACCOUNTS = {
@@ -32,7 +33,7 @@ const ACCOUNTS = {
 const clients = [{
   client_id: 'intake',
   client_secret: 'intake-test-secret-0123456789abcdef',
-  redirect_uris: [REDIRECT],
+  redirect_uris: [REDIRECT, MINE],
   grant_types: ['authorization_code'],
   response_types: ['code'],
   token_endpoint_auth_method: 'client_secret_basic',
@@ -40,7 +41,7 @@ const clients = [{
 if (process.env.OP_PKJWT_JWKS) {
   clients.push({
     client_id: 'intake-pkjwt',
-    redirect_uris: [REDIRECT],
+    redirect_uris: [REDIRECT, MINE],
     grant_types: ['authorization_code'],
     response_types: ['code'],
     token_endpoint_auth_method: 'private_key_jwt',
