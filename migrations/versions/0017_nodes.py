@@ -1,12 +1,12 @@
 """registration: an index for counting and paging the waiting list
 
-Revision ID: 0014_nodes
-Revises: 0011_eid
+Revision ID: 0017_nodes
+Revises: 0016_channel
 """
 from alembic import op
 
-revision = "0014_nodes"
-down_revision = "0011_eid"
+revision = "0017_nodes"
+down_revision = "0016_channel"
 branch_labels = None
 depends_on = None
 

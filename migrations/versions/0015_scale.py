@@ -1,13 +1,13 @@
 """report: stored acute-first sort key and indexes for the inbox list (issue 14 §1)
 
-Revision ID: 0012_scale
-Revises: 0011_eid
+Revision ID: 0015_scale
+Revises: 0014_gallring
 """
 from alembic import op
 import sqlalchemy as sa
 
-revision = "0012_scale"
-down_revision = "0011_eid"
+revision = "0015_scale"
+down_revision = "0014_gallring"
 branch_labels = None
 depends_on = None
 

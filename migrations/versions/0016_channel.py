@@ -1,14 +1,14 @@
 """the reporter's channel: public key on the report, a waiting flag, channel messages
 (and återkoppling to verified reporters)
 
-Revision ID: 0013_channel
-Revises: 0011_eid
+Revision ID: 0016_channel
+Revises: 0015_scale
 """
 from alembic import op
 import sqlalchemy as sa
 
-revision = "0013_channel"
-down_revision = "0011_eid"
+revision = "0016_channel"
+down_revision = "0015_scale"
 branch_labels = None
 depends_on = None
 
