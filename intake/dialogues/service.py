@@ -232,9 +232,13 @@ def register(
             position=waitlist_position(existing),
         )
         db.session.commit()
-        return SignupResult(
-            registration=existing, position=None if fits else len(_waiting(dialogue.id)) + 1
+        # The place a new address would get: behind everyone waiting (one indexed COUNT).
+        waiting = db.session.scalar(
+            sa.select(sa.func.count())
+            .select_from(Registration)
+            .where(Registration.dialogue_id == dialogue.id, Registration.status == WAITLISTED)
         )
+        return SignupResult(registration=existing, position=None if fits else (waiting or 0) + 1)
     registration = Registration(
         dialogue_id=dialogue.id,
         email_tag=tag,
