@@ -39,6 +39,7 @@ test-sqlite: install translations
 
 test-postgres: install translations
 	bin/ensure-postgres
+	bin/ensure-redis
 	INTAKE_DATABASE_URL=$(POSTGRES_URL) $(BIN)/pytest -n 2 --dist loadgroup -q
 
 bench: install translations
