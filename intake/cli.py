@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 
 import click
@@ -66,6 +67,10 @@ def setup_command(with_demo: bool) -> None:
 @click.option("--once", is_flag=True, help="Deliver what is due, then exit.")
 def outbox_work(once: bool) -> None:
     """Deliver queued e-mail with retry and backoff, and run the scheduled jobs."""
+    if not once and not logging.getLogger().handlers:
+        # The worker's own lines (started, recovered, jobs run) reach stderr and so journald;
+        # they carry classes, counts and row ids, never content or addresses.
+        logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
     sent = worker.work(once=once)
     if once:
         click.echo(f"{sent} skickade, {outbox.pending_count()} kvar i kön.")
