@@ -17,6 +17,7 @@ from wtforms import (
     IntegerField,
     SelectField,
     StringField,
+    TextAreaField,
 )
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import (
@@ -84,6 +85,14 @@ class InboxForm(FlaskForm):
     )
     require_eid_professional = BooleanField(
         _l("Yrkesverksamma måste logga in med e-legitimation för att skicka en anmälan hit")
+    )
+    adult_outcomes = TextAreaField(
+        _l("Handläggningslägen för anmälningar om vuxna (frivilligt)"),
+        validators=[Optional(), Length(max=400, message=_l("Högst %(max)d tecken."))],
+        description=_l(
+            "Ett läge per rad. Tomt ger Kontakt tagen, Ingen åtgärd och Hänvisad. Anmälningar "
+            "om vuxna har inga lagstadgade tidsfrister."
+        ),
     )
 
 

@@ -177,6 +177,7 @@ def edit_inbox(inbox_id: int) -> str | Response:
         inbox.notification_email = (form.notification_email.data or "").strip() or None
         inbox.retention_days = form.retention_days.data
         inbox.require_eid_professional = bool(form.require_eid_professional.data)
+        inbox.adult_outcomes = (form.adult_outcomes.data or "").strip() or None
         _log(
             "inbox_changed",
             "inbox",

@@ -14,6 +14,7 @@ from flask.testing import FlaskClient
 from intake import bootstrap
 from intake.accounts.models import User
 from intake.extensions import db
+from intake.reports import handling
 from intake.reports.models import Inbox
 
 from ..staff_helpers import Installation
@@ -230,3 +231,28 @@ def test_an_inbox_newly_given_a_placeholder_is_refused(
     assert response.status_code == 200
     assert errors(text(response)) == [BAD_ADDRESS]
     assert office.inbox("Vuxna").notification_email == saved
+
+
+def test_an_admin_sets_the_handling_states_for_reports_about_adults(office: Office) -> None:
+    # Given the adults' inbox with the default states (no statutory deadlines for adults)
+    assert handling.adult_outcomes(office.inbox("Vuxna")) == list(handling.ADULT_OUTCOMES)
+    # When an admin writes the inbox's own states, one per line
+    states = "Kontakt tagen\r\n\r\nStödsamtal erbjudet\r\nHänvisad till vården"
+    response = office.save_inbox("Vuxna", adult_outcomes=states)
+    assert response.status_code == 302, errors(text(response))
+    # Then reports about adults in that inbox offer those states, blank lines dropped
+    assert handling.adult_outcomes(office.inbox("Vuxna")) == [
+        "Kontakt tagen",
+        "Stödsamtal erbjudet",
+        "Hänvisad till vården",
+    ]
+    # And an empty field brings the defaults back
+    assert office.save_inbox("Vuxna", adult_outcomes="").status_code == 302
+    assert office.inbox("Vuxna").adult_outcomes is None
+
+
+def test_the_handling_states_are_bounded(office: Office) -> None:
+    response = office.save_inbox("Vuxna", adult_outcomes="x" * 401)
+    assert response.status_code == 200
+    assert "Högst 400 tecken." in errors(text(response))
+    assert office.inbox("Vuxna").adult_outcomes is None
