@@ -31,6 +31,7 @@ PUBLIC_PAGES = (
     "/",
     "/orosanmalan/",
     "/orosanmalan/uppfoljning/",
+    "/orosanmalan/mina-anmalningar/",
     "/dialoger/",
     "/medborgarloftet/",
     "/tillganglighet",

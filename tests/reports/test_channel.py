@@ -6,14 +6,14 @@ from __future__ import annotations
 
 import logging
 import uuid
-from datetime import date
+from datetime import timedelta
 from typing import Any
 
 import pytest
 import sqlalchemy as sa
 from flask import Flask
 
-from intake import jobs, law
+from intake import clock, jobs, law
 from intake.crypto import CryptoError, codekeys, sealing
 from intake.extensions import db
 from intake.outbox import OutboxMessage
@@ -21,6 +21,7 @@ from intake.reports import channel, followup, retention
 from intake.reports.models import ChannelMessage, Report
 
 from ..accounts.back_office import errors, fast_passwords, freeze, install, stockholm, text
+from ..gallring_helpers import decide
 from ..staff_helpers import Installation
 from ..test_canary import assert_absent, database_copy
 from .test_followup import FOLLOWUP, WRONG, send_report
@@ -209,6 +210,8 @@ def test_a_bad_question_is_refused_and_kept(office: Installation, typed: str, me
 
 def test_the_purge_removes_both_sealed_copies(office: Installation) -> None:
     app = office.app
+    # Content is purged only under a recorded gallringsbeslut (intake.gallring)
+    decide(app, "report_content", days=30)
     send_report(app)
     rid = report_id(app)
     staff = app.test_client()
@@ -217,9 +220,11 @@ def test_the_purge_removes_both_sealed_copies(office: Installation) -> None:
     with app.app_context():
         report = db.session.get(Report, rid)
         assert report is not None
-        report.registered_on, report.status = date(2026, 1, 1), "registered"
+        received_on = clock.local_date(report.received_at)
+        report.registered_on, report.status = received_on, "registered"
         db.session.commit()
-        retention.purge(today=date(2026, 3, 1))
+        # Past the decision's 30 days, counted from registration and never before receipt
+        retention.purge(today=received_on + timedelta(days=31))
         message = db.session.scalars(sa.select(ChannelMessage)).one()
         assert message.sealed is None and message.sealed_reporter is None
         assert db.session.get(Report, rid).channel_public_key is None  # type: ignore[union-attr]
