@@ -84,7 +84,12 @@ def _decoded_anyway(raw: bytes) -> list[tuple[str, str]]:
 
 
 def check() -> tuple[str, int] | None:
-    """before_request: refuse bad characters in the query or the form; bound query numbers."""
+    """before_request: refuse bad characters in the path, the query or the form; bound query
+    numbers."""
+    # No address of ours holds a control character: such a path names nothing (and would
+    # reach the database as a key, where PostgreSQL refuses a NUL with an error).
+    if refused(request.path, multiline=False):
+        abort(404)
     args = list(request.args.items(multi=True))
     if not _utf8(request.query_string) or any(
         refused(name, multiline=False) or refused(value, multiline=False) for name, value in args
