@@ -4,9 +4,11 @@ reveals nothing without its passphrase."""
 
 from __future__ import annotations
 
+import gc
 import io
 import json
 import os
+import warnings
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -43,6 +45,25 @@ CHEAP = keywrap.Cost(time=1, memory_kib=8, parallelism=1)
 @pytest.fixture(autouse=True)
 def _cheap_password_hashes(monkeypatch: pytest.MonkeyPatch) -> None:
     fast_passwords(monkeypatch)
+
+
+# Apps built on restored databases in a test; their pools are closed when it ends.
+_RESTORED: list[Flask] = []
+
+
+@pytest.fixture(autouse=True)
+def _close_restored_pools() -> Iterator[None]:
+    yield
+    while _RESTORED:
+        with _RESTORED.pop().app_context():
+            db.session.remove()
+            db.engine.dispose()
+    # `flask --app intake restore` builds its own app per invocation, as the operator's process
+    # does; that process's exit closes its pool, but this test process lives on: collect those
+    # pools here, in this module, instead of in whichever test the garbage collector meets next.
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ResourceWarning)
+        gc.collect()
 
 
 def _keyless(url: str) -> dict[str, Any]:
@@ -136,7 +157,9 @@ def _restore(
 def _restored_app(instance: Path, url: str | None, monkeypatch: pytest.MonkeyPatch) -> Flask:
     monkeypatch.setenv("INTAKE_INSTANCE_PATH", str(instance))
     database = url or f"sqlite:///{instance / 'intake.sqlite3'}"
-    return create_app(_keyless(database))
+    app = create_app(_keyless(database))
+    _RESTORED.append(app)
+    return app
 
 
 def test_a_restored_installation_opens_with_the_same_passwords_and_codes(
