@@ -1,6 +1,7 @@
 """Scheduled work the worker runs every JOBS_INTERVAL_SECONDS. Each job is idempotent; the
 daily ones remember the last day they ran, so a restart or a second worker does not repeat
-them."""
+them. A daily job claims its day before it runs (so two workers never both run it) and hands
+the day back if it fails, so the next round tries again instead of waiting for tomorrow."""
 
 from __future__ import annotations
 
@@ -34,8 +35,13 @@ class JobRun(db.Model):  # type: ignore[name-defined]
     last_run_on: Mapped[date] = mapped_column(sa.Date)
 
 
+# The day each daily job held before this process claimed it today, to hand it back on failure.
+_claimed: dict[str, date | None] = {}
+
+
 def _claim_day(name: str, today: date) -> bool:
     """Mark the job as run today; False if it already ran (atomic across workers)."""
+    previous = db.session.scalar(sa.select(JobRun.last_run_on).where(JobRun.name == name))
     updated = db.session.execute(
         sa.update(JobRun)
         .where(JobRun.name == name, JobRun.last_run_on < today)
@@ -43,6 +49,7 @@ def _claim_day(name: str, today: date) -> bool:
     )
     if updated.rowcount == 1:  # type: ignore[attr-defined]
         db.session.commit()
+        _claimed[name] = previous
         return True
     if db.session.get(JobRun, name) is None:
         db.session.add(JobRun(name=name, last_run_on=today))
@@ -51,9 +58,23 @@ def _claim_day(name: str, today: date) -> bool:
         except sa.exc.IntegrityError:
             db.session.rollback()
             return False
+        _claimed[name] = None
         return True
     db.session.rollback()
     return False
+
+
+def _release_day(name: str, today: date) -> None:
+    """Hand back today's claim of a daily job that failed, so the next round runs it again."""
+    if name not in _claimed:
+        return
+    previous = _claimed.pop(name)
+    mine = sa.and_(JobRun.name == name, JobRun.last_run_on == today)
+    if previous is None:
+        db.session.execute(sa.delete(JobRun).where(mine))
+    else:
+        db.session.execute(sa.update(JobRun).where(mine).values(last_run_on=previous))
+    db.session.commit()
 
 
 def _digest_counts(inbox: Inbox, *, today: date, opens: time, closes: time) -> dict[str, int]:
@@ -244,6 +265,7 @@ def run_due() -> list[str]:
     now = clock.now()
     failed: list[str] = []
     for name, job in JOBS:
+        _claimed.pop(name, None)
         try:
             job(now)
         except Exception as error:  # one job must never stop the others
@@ -251,4 +273,11 @@ def run_due() -> list[str]:
             # The class only: a database error's text can carry the row's values.
             log.error("job %s failed: %s", name, type(error).__name__)
             failed.append(name)
+            try:
+                _release_day(name, clock.local_date(now))
+            except Exception as release_error:  # the database may be what failed
+                db.session.rollback()
+                log.error("job %s keeps today's claim: %s", name, type(release_error).__name__)
+        finally:
+            _claimed.pop(name, None)
     return failed

@@ -12,11 +12,13 @@ earliest deadline). Verify those with the municipality's lawyer before relying o
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
+from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
@@ -55,12 +57,53 @@ class Provision:
     unverified: str = ""
 
     def text(self) -> str:
-        """The reference as shown to people, e.g. "20 kap. 2 § socialtjänstlagen (2025:400)"."""
+        """The reference as shown to people, e.g. "20 kap. 2 § socialtjänstlagen (2025:400)";
+        on an English page "Chapter 20, Section 2 of the Social Services Act (2025:400)"."""
+        if _english():
+            return _in_english(self.place, self.law)
         return f"{self.place} {self.law}".strip()
 
     def valid_on(self, day: date) -> bool:
         """Whether the provision is in force on the given day."""
         return self.valid_from <= day and (self.valid_to is None or day <= self.valid_to)
+
+
+# The names the Government Offices use in English translations of Swedish acts; a reference on
+# an English page reads "Chapter 26, Section 1 of the Public Access to Information and Secrecy
+# Act (2009:400)". Only the presentation changes, never which provision is meant.
+_ENGLISH_NAMES = {
+    "socialtjänstlagen": "the Social Services Act",
+    "offentlighets- och sekretesslagen": "the Public Access to Information and Secrecy Act",
+    "lagen om elektronisk kommunikation": "the Electronic Communications Act",
+    "dataskyddslagen": "the Data Protection Act",
+    "prop.": "Government Bill",
+}
+_PLACE = re.compile(r"^(\d+) kap\. (\d+(?: [a-z])?) §$")
+_SFS = re.compile(r"\s*\((\d{4}:\d+)\)")
+
+
+def _english() -> bool:
+    """Whether the page being rendered is in English (False outside a request)."""
+    try:
+        locale = get_locale()
+    except RuntimeError:
+        return False
+    return locale is not None and locale.language == "en"
+
+
+def _in_english(place: str, law: str) -> str:
+    """"20 kap. 2 §" + "socialtjänstlagen (2025:400)" in the English form (see _ENGLISH_NAMES)."""
+    number = _SFS.search(law)
+    name = _SFS.sub("", law).strip()
+    if name.startswith("prop. "):
+        return f"{_ENGLISH_NAMES['prop.']} {name.removeprefix('prop. ')}"
+    english = _ENGLISH_NAMES.get(name, law)
+    if english != law and number:
+        english = f"{english} ({number.group(1)})"
+    found = _PLACE.match(place)
+    if not found:
+        return english
+    return f"Chapter {found.group(1)}, Section {found.group(2)} of {english}"
 
 
 # The new Socialtjänstlag replaced SoL (2001:453) on 2025-07-01: prop. 2024/25:89 ("Lagförslagen

@@ -298,3 +298,52 @@ def test_the_worker_forgets_old_sign_in_failures(
     run(app)
     # Then the rows a day past their last failure are gone
     assert rows() == left
+
+
+def test_a_daily_job_that_fails_hands_its_day_back(
+    busy: Installation, frozen: Clock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Given the digest fails once on Monday morning (say the database went away mid-round)
+    real = jobs.daily_digest
+    calls: list[datetime] = []
+
+    def flaky(*, now: datetime) -> int:
+        calls.append(now)
+        if len(calls) == 1:
+            raise sa.exc.OperationalError("SELECT", {}, Exception("gone"))
+        return real(now=now)
+
+    monkeypatch.setattr(jobs, "daily_digest", flaky)
+    frozen.set(stockholm(*MONDAY, 7, 5))
+    with busy.app.app_context():
+        assert jobs.run_due() == ["digest"]
+    assert digests(busy.app) == []
+    # Then the next round runs it again the same day, and only once
+    frozen.set(stockholm(*MONDAY, 7, 6))
+    run(busy.app)
+    run(busy.app)
+    assert len(calls) == 2
+    assert len(digests(busy.app)) == 2
+
+
+def test_a_first_ever_daily_run_that_fails_is_retried(
+    installation: Installation, frozen: Clock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Given no job_run row yet for retention, and a purge that fails once
+    calls: list[object] = []
+
+    def flaky(*, today: object) -> list[object]:
+        calls.append(today)
+        if len(calls) == 1:
+            raise RuntimeError("disk full")
+        return []
+
+    monkeypatch.setattr(jobs.retention, "purge", flaky)
+    with installation.app.app_context():
+        db.session.execute(sa.delete(jobs.JobRun))
+        db.session.commit()
+        assert "retention" in jobs.run_due()
+        assert db.session.get(jobs.JobRun, "retention") is None
+        assert "retention" not in jobs.run_due()
+        assert db.session.get(jobs.JobRun, "retention") is not None
+    assert len(calls) == 2

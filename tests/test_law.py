@@ -8,7 +8,8 @@ from datetime import date
 from pathlib import Path
 
 import pytest
-from flask import Flask
+from flask import Flask, session
+from flask_babel import refresh
 
 from intake import clock, law
 
@@ -121,3 +122,44 @@ def test_aterkoppling_is_for_mandated_reporters_about_a_child(
     requested = {**answers, "wants_feedback": "ja", "reporter_email": "a@example.org"}
     assert law.feedback_requested(requested) is allowed
     assert law.feedback_requested({**requested, "reporter_email": ""}) is False
+
+
+@pytest.mark.parametrize(
+    ("key", "swedish", "english"),
+    [
+        (
+            "osl_26_1",
+            "26 kap. 1 § offentlighets- och sekretesslagen (2009:400)",
+            "Chapter 26, Section 1 of the Public Access to Information and Secrecy Act (2009:400)",
+        ),
+        (
+            "sol_20_2",
+            "20 kap. 2 § socialtjänstlagen (2025:400)",
+            "Chapter 20, Section 2 of the Social Services Act (2025:400)",
+        ),
+        (
+            "lek_9_28",
+            "9 kap. 28 § lagen (2022:482) om elektronisk kommunikation",
+            "Chapter 9, Section 28 of the Electronic Communications Act (2022:482)",
+        ),
+        ("prop_2024_25_89_sokbara", "prop. 2024/25:89", "Government Bill 2024/25:89"),
+    ],
+)
+def test_a_reference_reads_in_the_page_language(
+    app: Flask, key: str, swedish: str, english: str
+) -> None:
+    # Outside a request and on a Swedish page: the Swedish reference; on an English page the
+    # English form of the same provision.
+    assert law.cite(key) == swedish
+    with app.test_request_context("/"):
+        assert law.cite(key) == swedish
+        session["lang"] = "en"
+        refresh()
+        assert law.cite(key) == english
+
+
+def test_every_provision_has_an_english_form(app: Flask) -> None:
+    # A law name missing from the English table would show Swedish on an English page.
+    for provision in law.PROVISIONS.values():
+        english = law._in_english(provision.place, provision.law)
+        assert not any(word in english for word in ("kap.", "lagen", "prop.")), english
