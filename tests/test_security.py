@@ -4,9 +4,11 @@ redirects and rate limiting, as tables over every route in `app.url_map`."""
 from __future__ import annotations
 
 import base64
+import http.client
 import ipaddress
 import itertools
 import json
+import os
 import re
 import zlib
 from collections.abc import Callable, Iterator
@@ -27,6 +29,7 @@ from intake import bootstrap, clock, outbound
 from intake.ratelimit import client_key
 from intake.reports import journey
 
+from . import served
 from .reports.journey_helpers import PRIVATE_ANONYMOUS_CHILD, PROFESSIONAL_ADULT, walk
 
 TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
@@ -487,57 +490,24 @@ def test_rate_limit_key_never_holds_the_address(
 
 def test_gunicorn_with_the_shipped_config_sends_no_server_header(tmp_path: Path) -> None:
     """`gunicorn -c python:intake.gunicorn_conf` (bin/serve-local, the README): no `Server`."""
-    import http.client
-    import os
-    import signal
-    import subprocess
-    import sys
-    import time
-
-    from .conftest import free_port
-
-    root, bin_ = Path(__file__).resolve().parents[1], Path(sys.executable).parent
-    port, log = free_port(), tmp_path / "gunicorn.log"
     # The embedded default (SQLite and secrets made in the instance folder on first run).
     env = {**os.environ, "INTAKE_INSTANCE_PATH": str(tmp_path / "instance")}
     env.pop("INTAKE_DATABASE_URL", None)
-    with log.open("wb") as out:
-        process = subprocess.Popen(
-            [
-                str(bin_ / "gunicorn"),
-                *("-c", "python:intake.gunicorn_conf", "--workers", "1"),
-                *("--bind", f"127.0.0.1:{port}", "--error-logfile", "-"),
-                "intake:create_app()",
-            ],
-            cwd=root,
-            env=env,
-            stdout=out,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
-    try:
-        headers: dict[str, str] | None = None
-        deadline = time.monotonic() + 60
-        while headers is None and time.monotonic() < deadline and process.poll() is None:
-            connection = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
-            try:
-                connection.request("GET", "/tillganglighet")
-                response = connection.getresponse()
-                response.read()
-                status, headers = response.status, {k.lower(): v for k, v in response.getheaders()}
-            except OSError:
-                time.sleep(0.2)
-            finally:
-                connection.close()
-        assert headers is not None, log.read_text()
-        assert status == 200
-        assert "server" not in headers, headers
-        assert headers["content-security-policy"]  # the app's own headers are all there
-    finally:
-        # gunicorn runs in its own session: its group holds the master and its workers only.
-        if process.poll() is None:
-            os.killpg(process.pid, signal.SIGTERM)
-            process.wait(timeout=15)
+    log = tmp_path / "gunicorn.log"
+    with served.gunicorn(
+        env, log, workers=1, config="python:intake.gunicorn_conf", ready="/tillganglighet"
+    ) as server:
+        connection = http.client.HTTPConnection("127.0.0.1", server.port, timeout=5)
+        try:
+            connection.request("GET", "/tillganglighet")
+            response = connection.getresponse()
+            response.read()
+            headers = {k.lower(): v for k, v in response.getheaders()}
+        finally:
+            connection.close()
+    assert response.status == 200
+    assert "server" not in headers, headers
+    assert headers["content-security-policy"]  # the app's own headers are all there
 
 
 # --- control characters, invalid UTF-8 and bounds: a clear 400/404, never a 500 --------------

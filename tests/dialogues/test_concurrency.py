@@ -10,9 +10,7 @@ from __future__ import annotations
 
 import http.client
 import os
-import signal
 import subprocess
-import sys
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -31,14 +29,12 @@ from intake.dialogues.models import CONFIRMED, WAITLISTED, Dialogue, Registratio
 from intake.extensions import db
 from intake.outbox import OutboxMessage
 
-from ..conftest import FAST_ARGON2, free_port
+from ..conftest import FAST_ARGON2
+from ..served import BIN, ROOT, gunicorn
 
-ROOT = Path(__file__).resolve().parents[2]
-BIN = Path(sys.executable).parent
 CAPACITY = 30
 LAST_SEATS = 10
 CONTENDERS = 50
-STARTUP_SECONDS = 60
 REQUEST_SECONDS = 60
 
 
@@ -74,40 +70,6 @@ def _run(args: list[str], env: dict[str, str]) -> None:
     assert done.returncode == 0, f"{args}: {done.stdout}\n{done.stderr}"
 
 
-def _get(port: int, path: str) -> int:
-    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
-    try:
-        conn.request("GET", path)
-        return conn.getresponse().status
-    finally:
-        conn.close()
-
-
-def _wait_until_serving(port: int, process: subprocess.Popen[bytes], log: Path) -> None:
-    deadline = time.monotonic() + STARTUP_SECONDS
-    while time.monotonic() < deadline:
-        assert process.poll() is None, log.read_text(encoding="utf-8", errors="replace")
-        try:
-            if _get(port, "/dialoger/") == 200:
-                return
-        except OSError:
-            pass
-        time.sleep(0.2)
-    pytest.fail(f"gunicorn did not answer in {STARTUP_SECONDS} s:\n{log.read_text()}")
-
-
-def _stop(process: subprocess.Popen[bytes]) -> None:
-    # gunicorn was started in its own session: its process group holds the master and the
-    # workers, and nothing else.
-    if process.poll() is None:
-        os.killpg(process.pid, signal.SIGTERM)
-        try:
-            process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            os.killpg(process.pid, signal.SIGKILL)
-            process.wait(timeout=15)
-
-
 @pytest.fixture
 def served(
     make_app: Callable[..., Flask], database_url: str, instance_path: Path, tmp_path: Path
@@ -119,26 +81,9 @@ def served(
     _run([str(BIN / "flask"), "--app", "intake", "setup"], env)
     # The in-process app reads the same secrets file as gunicorn's workers.
     app = make_app(SECRET_KEY=None, APP_KEYS=None)
-    port, log = free_port(), tmp_path / "gunicorn.log"
-    with log.open("wb") as out:
-        process = subprocess.Popen(
-            [
-                str(BIN / "gunicorn"),
-                *("--workers", "4", "--threads", "4", "--timeout", "120"),
-                *("--bind", f"127.0.0.1:{port}", "--error-logfile", "-"),
-                "intake:create_app()",
-            ],
-            cwd=ROOT,
-            env=env,
-            stdout=out,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
-    try:
-        _wait_until_serving(port, process, log)
-        yield Served(port=port, app=app, log=log)
-    finally:
-        _stop(process)
+    log = tmp_path / "gunicorn.log"
+    with gunicorn(env, log, workers=4, ready="/dialoger/") as server:
+        yield Served(port=server.port, app=app, log=log)
 
 
 def _dialogue_with_last_seats(app: Flask) -> int:

@@ -6,10 +6,7 @@ from __future__ import annotations
 import http.client
 import os
 import re
-import signal
 import subprocess
-import sys
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -17,11 +14,10 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
 
-from ..conftest import FAST_ARGON2, free_port
+from .. import served
+from ..conftest import FAST_ARGON2
+from ..served import BIN, ROOT
 
-ROOT = Path(__file__).resolve().parents[2]
-BIN = Path(sys.executable).parent
-STARTUP_SECONDS = 60
 COOKIE = "intake_session"
 UNAVAILABLE = (
     "Tjänsten är tillfälligt otillgänglig. Dina svar finns kvar – försök igen om en stund."
@@ -134,38 +130,5 @@ def environment(instance: Path, database_url: str, **extra: str) -> dict[str, st
 @contextmanager
 def gunicorn(env: dict[str, str], log: Path, *, workers: int = 4) -> Iterator[int]:
     """gunicorn (workers x 4 threads) serving the app on a free loopback port; yields it."""
-    port = free_port()
-    with log.open("wb") as out:
-        process = subprocess.Popen(
-            [
-                str(BIN / "gunicorn"),
-                *("--workers", str(workers), "--threads", "4", "--timeout", "120"),
-                *("--bind", f"127.0.0.1:{port}", "--error-logfile", "-"),
-                "intake:create_app()",
-            ],
-            cwd=ROOT,
-            env=env,
-            stdout=out,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
-    try:
-        deadline = time.monotonic() + STARTUP_SECONDS
-        while True:
-            assert process.poll() is None, log.read_text(encoding="utf-8", errors="replace")
-            try:
-                if Browser(port).get("/").status == 200:
-                    break
-            except OSError:
-                pass
-            assert time.monotonic() < deadline, log.read_text(encoding="utf-8", errors="replace")
-            time.sleep(0.2)
-        yield port
-    finally:
-        if process.poll() is None:
-            os.killpg(process.pid, signal.SIGTERM)
-            try:
-                process.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                os.killpg(process.pid, signal.SIGKILL)
-                process.wait(timeout=15)
+    with served.gunicorn(env, log, workers=workers) as server:
+        yield server.port

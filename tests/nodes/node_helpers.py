@@ -4,83 +4,31 @@ to the other node when its own stops answering, and Redis keys cleaned up by pre
 
 from __future__ import annotations
 
-import http.client
-import os
-import signal
 import subprocess
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import redis
 
-from ..conftest import free_port
-from ..faults.resident_helpers import BIN, REFERENCE, ROOT, STARTUP_SECONDS, Answer, Browser
+from .. import served
+from ..faults.resident_helpers import BIN, REFERENCE, ROOT, Answer, Browser
 
 REDIS_URL = "redis://127.0.0.1:6379/0"
-# What a dead node's connection looks like to the client: refused, reset, or cut mid-answer.
-GONE = (OSError, http.client.HTTPException)
+GONE = served.GONE  # what a dead node's connection looks like to the client
 
 
-@dataclass
-class Node:
-    """One gunicorn master (and its workers) on its own port."""
-
-    port: int
-    process: subprocess.Popen[bytes]
-    log: Path
-
-    def kill(self) -> None:
-        """The machine dies: SIGKILL to the master and every worker at once."""
-        os.killpg(self.process.pid, signal.SIGKILL)
-        self.process.wait(timeout=15)
-
-
-def _stop(process: subprocess.Popen[bytes]) -> None:
-    if process.poll() is None:
-        os.killpg(process.pid, signal.SIGTERM)
-        try:
-            process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            os.killpg(process.pid, signal.SIGKILL)
-            process.wait(timeout=15)
+Node = served.Server
+_stop = served.stop
 
 
 @contextmanager
 def node(env: dict[str, str], log: Path, *, workers: int = 2) -> Iterator[Node]:
     """gunicorn (workers x 4 threads) on a free loopback port, until it answers `/`."""
-    port = free_port()
-    with log.open("wb") as out:
-        process = subprocess.Popen(
-            [
-                str(BIN / "gunicorn"),
-                *("--workers", str(workers), "--threads", "4", "--timeout", "120"),
-                *("--bind", f"127.0.0.1:{port}", "--error-logfile", "-"),
-                "intake:create_app()",
-            ],
-            cwd=ROOT,
-            env=env,
-            stdout=out,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
-    try:
-        deadline = time.monotonic() + STARTUP_SECONDS
-        while True:
-            assert process.poll() is None, log.read_text(encoding="utf-8", errors="replace")
-            try:
-                if Browser(port).get("/").status == 200:
-                    break
-            except GONE:
-                pass
-            assert time.monotonic() < deadline, log.read_text(encoding="utf-8", errors="replace")
-            time.sleep(0.2)
-        yield Node(port, process, log)
-    finally:
-        _stop(process)
+    with served.gunicorn(env, log, workers=workers) as server:
+        yield server
 
 
 @contextmanager
