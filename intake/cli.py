@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
+from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 import click
 from flask import Flask, current_app
@@ -224,45 +227,56 @@ def _dialogue_line(item: erasure.Due) -> str:
     )
 
 
+def _erase_class(
+    data_class: str,
+    *,
+    due: Callable[[int], list[Any]],
+    erase: Callable[[], list[Any]],
+    now: datetime,
+    dry_run: bool,
+) -> list[Any] | None:
+    """One class of dialogue data under its gallringsbeslut: what is (or would be) erased, or
+    None when the class has no decision (said on stderr; nothing of it is touched)."""
+    try:
+        decision = erasure.decision_for(data_class, now=now)
+        items = due(decision.retention_days) if dry_run else erase()
+    except gallring.NoDecision as error:
+        db.session.rollback()
+        click.echo(f"  Gallring vägrad: {error}", err=True)
+        return None
+    click.echo(f"  {_decision_line(decision)}")
+    return items
+
+
 @retention_cli.command("dialogues")
 @click.option("--dry-run", is_flag=True, help="Show what would be erased; change nothing.")
 def retention_dialogues(dry_run: bool) -> None:
     """Erase registrants' details and askers' contact details N days after each dialogue, N
     from each class's gallringsbeslut (what the worker's daily retention round does). A class
     without a decision is refused (exit 1) and the other still runs."""
-    now, refused = clock.now(), False
+    now = clock.now()
     verb = "skulle gallras" if dry_run else "gallrade"
     click.echo("Anmälda (namn, e-post, telefon, behov):")
-    try:
-        decision = erasure.decision_for(gallring.DIALOGUE_REGISTRATIONS, now=now)
-        registrants = (
-            erasure.registrants_due(now=now, after_days=decision.retention_days)
-            if dry_run
-            else erasure.erase_registrants(now=now)
-        )
-    except gallring.NoDecision as error:
-        db.session.rollback()
-        click.echo(f"  Gallring vägrad: {error}", err=True)
-        refused = True
-    else:
-        click.echo(f"  {_decision_line(decision)}")
+    registrants = _erase_class(
+        gallring.DIALOGUE_REGISTRATIONS,
+        due=lambda days: erasure.registrants_due(now=now, after_days=days),
+        erase=lambda: erasure.erase_registrants(now=now),
+        now=now,
+        dry_run=dry_run,
+    )
+    if registrants is not None:
         for item in registrants:
             click.echo(f"{_dialogue_line(item)}  {item.count} anmälningar")
         click.echo(f"Anmälningar till {len(registrants)} dialoger {verb}.")
     click.echo("Frågeställare (namn och e-post):")
-    try:
-        decision = erasure.decision_for(gallring.QUESTION_CONTACTS, now=now)
-        contacts = (
-            erasure.contacts_due(now=now, after_days=decision.retention_days)
-            if dry_run
-            else erasure.erase_contacts(now=now)
-        )
-    except gallring.NoDecision as error:
-        db.session.rollback()
-        click.echo(f"  Gallring vägrad: {error}", err=True)
-        refused = True
-    else:
-        click.echo(f"  {_decision_line(decision)}")
+    contacts = _erase_class(
+        gallring.QUESTION_CONTACTS,
+        due=lambda days: erasure.contacts_due(now=now, after_days=days),
+        erase=lambda: erasure.erase_contacts(now=now),
+        now=now,
+        dry_run=dry_run,
+    )
+    if contacts is not None:
         for item in contacts:
             waiting = f", {item.waiting} väntar" if item.waiting else ""
             click.echo(f"{_dialogue_line(item)}  {item.count} frågor{waiting}")
@@ -272,6 +286,7 @@ def retention_dialogues(dry_run: bool) -> None:
                 f"{waiting_total} frågor väntar: de är förseglade i ett stycke tills en medlem "
                 "i Medborgardialog öppnar en frågesida."
             )
+    refused = registrants is None or contacts is None
     db.session.rollback()
     if refused:
         raise SystemExit(1)
