@@ -314,7 +314,13 @@ def ask(report_id: str) -> str | Response:
     if not form.validate():
         return _again(found, secret, question_form=form)
     try:
-        channel.ask(found, form.text.data, user=current_user)
+        channel.ask(
+            found,
+            form.text.data,
+            user=current_user,
+            named=channel.named_reporter(found, secret),
+            base_url=current_app.config["BASE_URL"],
+        )
     except channel.ChannelError as error:
         form.text.errors = [str(error)]
         return _again(found, secret, question_form=form)

@@ -5,6 +5,7 @@ as another person sees nothing; an unverified professional gets no återkoppling
 
 from __future__ import annotations
 
+import uuid
 from typing import Any
 
 import pytest
@@ -74,15 +75,20 @@ def decide(office: Installation, report_id: str) -> tuple[FlaskClient, str]:
     return staff, base
 
 
-def mine_as(app: Flask, account: str) -> str:
-    """Sign in at Mina anmälningar as `account`; the page shown afterwards."""
+def signed_in_client(app: Flask, account: str) -> FlaskClient:
+    """A browser signed in at Mina anmälningar as `account`."""
     client = app.test_client()
     assert "Logga in med e-legitimation" in text(client.get(MINE))
     to_broker = client.post(f"{MINE}logga-in")
     assert to_broker.status_code == 303
     back = _back(client, op.sign_in_at(to_broker.headers["Location"], account, callback=CALLBACK))
     assert back.status_code == 303
-    return text(client.get(MINE))
+    return client
+
+
+def mine_as(app: Flask, account: str) -> str:
+    """Sign in at Mina anmälningar as `account`; the page shown afterwards."""
+    return text(signed_in_client(app, account).get(MINE))
 
 
 def test_the_verified_professional_reads_aterkoppling_and_an_impostor_sees_nothing(
@@ -135,3 +141,61 @@ def test_an_unverified_professional_gets_no_aterkoppling_by_mail(office: Install
 def test_without_sign_in_the_page_shows_nothing_but_the_button(office: Installation) -> None:
     page = text(office.app.test_client().get(MINE))
     assert "Logga in med e-legitimation" in page and "Anmälan " not in page
+
+
+def test_the_verified_professional_reads_and_answers_a_question_signed_in(
+    office: Installation,
+) -> None:
+    app = office.app
+    question, reply = f"FRAGEKANARIE-{uuid.uuid4().hex}", f"SVARSKANARIE-{uuid.uuid4().hex}"
+    # Given a verified professional's report and a caseworker's question
+    report_id, reference = report_as(app, "anna")
+    staff, base = decide(office, report_id)
+    assert staff.post(f"{base}/fraga", data={"text": question}).status_code == 302
+    # Then the mail to the typed address says only that a message is waiting, and where
+    with app.app_context():
+        mail = db.session.scalars(
+            sa.select(OutboxMessage).where(OutboxMessage.template == "channel_waiting")
+        ).one()
+        assert mail.context == {"url": "http://127.0.0.1:5000/orosanmalan/mina-anmalningar"}
+    # When she signs in at Mina anmälningar
+    anna = signed_in_client(app, "anna")
+    page = text(anna.get(MINE))
+    assert "Frågor från socialtjänsten" in page and reference in page
+    assert "En fråga väntar på ditt svar." in page
+    conversation = f"{MINE}fragor/{report_id}"
+    assert question in text(anna.get(conversation))
+    # An empty answer is refused with a Swedish message; then she answers
+    empty = anna.post(conversation, data={"text": "  "})
+    assert empty.status_code == 200 and "Skriv ditt svar." in text(empty)
+    answered = anna.post(conversation, data={"text": reply})
+    assert answered.status_code == 303
+    after = text(anna.get(conversation))
+    assert "Tack. Ditt svar är skickat till socialtjänsten." in after
+    assert reply not in after  # sealed to the inbox: not readable by the server afterwards
+    assert "Du har svarat." in text(anna.get(MINE))
+    # And the caseworker reads the answer
+    assert reply in text(staff.get(base))
+    # Another person signed in sees nothing of it, and cannot reach or answer it
+    bertil = signed_in_client(app, "bertil")
+    assert reference not in text(bertil.get(MINE))
+    assert bertil.get(conversation).status_code == 404
+    assert bertil.post(conversation, data={"text": "Mallory"}).status_code == 404
+    # Nobody signed in is sent to the sign-in page, learning nothing about the report
+    assert app.test_client().get(conversation).status_code == 303
+    # Neither text in a database copy
+    assert_absent([question, reply, "198112189876"], database_copy(app))
+
+
+def test_an_unverified_reporter_gets_no_signed_in_copy_and_no_mail(office: Installation) -> None:
+    app = office.app
+    report_id, _reference = report_as(app, None)
+    staff, base = decide(office, report_id)
+    assert staff.post(f"{base}/fraga", data={"text": "Vilken klass?"}).status_code == 302
+    with app.app_context():
+        message = db.session.scalars(sa.select(ChannelMessage)).one()
+        assert message.protected is None and message.reporter_tag is None
+        assert not db.session.scalars(
+            sa.select(OutboxMessage).where(OutboxMessage.template == "channel_waiting")
+        ).all()
+    assert "Det finns inga meddelanden till dig." in mine_as(app, "anna")
