@@ -20,6 +20,7 @@ from flask import (
     abort,
     current_app,
     flash,
+    g,
     redirect,
     render_template,
     request,
@@ -157,6 +158,7 @@ def sign_out() -> Response:
 
 def _failure(error: eid.EidError) -> tuple[str, int]:
     current_app.logger.warning("e-legitimation failed: %s", error.kind)
+    g.language_return = url_for(".index")  # not this URL: its query holds code and state
     page = render_template(
         "reports/mine_failure.html",
         title=eid_views.TITLES.get(error.kind, eid_views.DEFAULT_TITLE),
