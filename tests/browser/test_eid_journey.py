@@ -228,6 +228,10 @@ def test_a_verified_professional_answers_a_question_at_mina_anmalningar(
     # When the caseworker asks a question
     sign_in(page, site, CASEWORKER)
     page.goto(f"/personal/anmalan/{report_id}")
+    expect(page.locator("#reporter-identity")).to_contain_text(
+        "Identitet verifierad med e-legitimation"
+    )
+    audit(page, watch, "report with a verified reporter")
     page.get_by_label("Fråga till anmälaren").fill(question)
     page.get_by_role("button", name="Skicka frågan").click()
     expect(page.get_by_text("Frågan är skickad.", exact=False)).to_be_visible()

@@ -19,7 +19,7 @@ from intake.outbox import OutboxMessage
 from intake.reports.models import ChannelMessage, Report
 
 from ..accounts.back_office import fast_passwords, text
-from ..reports.journey_helpers import PROFESSIONAL_CHILD, walk
+from ..reports.journey_helpers import PRIVATE_ANONYMOUS_CHILD, PROFESSIONAL_CHILD, walk
 from ..staff_helpers import Installation
 from ..test_canary import assert_absent, database_copy
 from . import provider as op
@@ -199,3 +199,42 @@ def test_an_unverified_reporter_gets_no_signed_in_copy_and_no_mail(office: Insta
             sa.select(OutboxMessage).where(OutboxMessage.template == "channel_waiting")
         ).all()
     assert "Det finns inga meddelanden till dig." in mine_as(app, "anna")
+
+
+VERIFIED_LINE = "Identitet verifierad med e-legitimation"
+UNVERIFIED_LINE = "Uppgiven identitet, inte verifierad"
+
+
+def test_the_report_page_says_whether_the_reporter_was_verified(office: Installation) -> None:
+    app = office.app
+    verified_id, _ = report_as(app, "anna")
+    unverified_id, _ = report_as(app, None)
+    staff = app.test_client()
+    office.login(staff, VERA)
+    # A verified professional: verified, and reachable at Mina anmälningar
+    page = text(staff.get(f"/personal/anmalan/{verified_id}"))
+    assert VERIFIED_LINE in page and UNVERIFIED_LINE not in page
+    assert "under Mina anmälningar" in page
+    # An unverified professional who wants återkoppling: stated, and phone suggested before
+    # the decision as well as after it (one message at a time)
+    base = f"/personal/anmalan/{unverified_id}"
+    page = text(staff.get(base))
+    assert UNVERIFIED_LINE in page and VERIFIED_LINE not in page
+    assert "Ring anmälaren och kontrollera vem du talar med." in page
+    staff.post(f"{base}/skyddsbedomning", data={"note": ""})
+    staff.post(f"{base}/beslut", data={"decision": "opened", "decided_on": "2026-12-02"})
+    page = text(staff.get(base))
+    assert UNVERIFIED_LINE in page and "Kontakta anmälaren per telefon" in page
+    assert "Ring anmälaren och kontrollera" not in page
+
+
+def test_an_anonymous_report_says_nothing_about_identity(office: Installation) -> None:
+    app = office.app
+    client = app.test_client()
+    assert walk(client, PRIVATE_ANONYMOUS_CHILD).status_code == 303
+    with app.app_context():
+        report_id = db.session.scalars(sa.select(Report.id)).one()
+    staff = app.test_client()
+    office.login(staff, VERA)
+    page = text(staff.get(f"/personal/anmalan/{report_id}"))
+    assert VERIFIED_LINE not in page and UNVERIFIED_LINE not in page
