@@ -200,3 +200,17 @@ def test_an_answer_without_a_sign_in_waiting_sends_back(mine_app: Flask) -> None
     response = _back(stranger, url)
     assert response.status_code in (302, 303)
     _assert_nobody_signed_in(stranger)
+
+
+def test_a_userinfo_broker_signs_in_and_a_subject_mismatch_fails(
+    make_app: Any, userinfo_broker: op.Provider
+) -> None:
+    """Claims from userinfo: Anna signs in; a userinfo about another subject gets the page."""
+    app = _app(make_app, userinfo_broker.issuer)
+    anna = app.test_client()
+    assert _back(anna, _at_op(anna)).status_code == 303
+    assert "Logga ut" in anna.get(MINE).get_data(as_text=True)
+    client = app.test_client()
+    url = _at_op(client, "byter-sub")
+    _assert_failure_page(_back(client, url), 400, UNCHECKED, url)
+    _assert_nobody_signed_in(client)
