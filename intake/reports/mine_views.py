@@ -78,10 +78,9 @@ def index() -> str:
     )
 
 
-def _own_conversation(report_id: str) -> channel.Conversation:
+def _own_conversation(report_id: str, personnummer: str) -> channel.Conversation:
     """The signed-in reporter's conversation on a report; 404 for anyone else's or none."""
-    personnummer = _signed_in()
-    found = channel.conversation_for(report_id, personnummer) if personnummer else None
+    found = channel.conversation_for(report_id, personnummer)
     if found is None:
         abort(404)
     return found
@@ -90,13 +89,12 @@ def _own_conversation(report_id: str) -> channel.Conversation:
 @bp.route("/fragor/<report_id>", methods=["GET", "POST"])
 def conversation(report_id: str) -> str | Response:
     """One report's questions to the signed-in reporter, and the form to answer them."""
-    if _signed_in() is None:
+    personnummer = _signed_in()
+    if personnummer is None:
         return redirect(url_for(".index"), code=303)
-    found = _own_conversation(report_id)
+    found = _own_conversation(report_id, personnummer)
     form = ReplyForm()
     if form.validate_on_submit():
-        personnummer = _signed_in()
-        assert personnummer is not None
         try:
             channel.answer_signed_in(found.report_id, personnummer, form.text.data)
         except channel.ChannelError as error:  # purged meanwhile: say so, keep the text
