@@ -119,6 +119,9 @@ DEFAULTS: dict[str, Any] = {
     # Swedish eID Framework, Registry for identifiers §3.1.1: Level of Assurance 3.
     "EID_ACR_VALUES": "http://id.elegnamnden.se/loa/1.0/loa3",
     "EID_TIMEOUT_SECONDS": 5.0,
+    # "auto": a configured claim missing from the ID token is fetched from the broker's
+    # userinfo endpoint (its `sub` must match, OIDC Core §5.3.2); "never": ID token only.
+    "EID_USERINFO": "auto",
 }
 
 # INTAKE_<NAME> environment variables and the config key each sets.
@@ -153,6 +156,7 @@ ENVIRONMENT: dict[str, str] = {
     "EID_NAME_CLAIMS": "EID_NAME_CLAIMS",
     "EID_ACR_VALUES": "EID_ACR_VALUES",
     "EID_TIMEOUT_SECONDS": "EID_TIMEOUT_SECONDS",
+    "EID_USERINFO": "EID_USERINFO",
     "AUDIT_ANCHOR_EVERY_ROWS": "AUDIT_ANCHOR_EVERY_ROWS",
     "AUDIT_ANCHOR_EVERY_SECONDS": "AUDIT_ANCHOR_EVERY_SECONDS",
     "AUDIT_ANCHOR_COPY_FILE": "AUDIT_ANCHOR_COPY_FILE",

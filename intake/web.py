@@ -10,6 +10,7 @@ from flask import (
     Blueprint,
     Flask,
     current_app,
+    g,
     redirect,
     render_template,
     request,
@@ -132,7 +133,9 @@ def _local_time(moment: datetime | str, fmt: str = "d MMMM y 'kl.' HH:mm") -> st
 
 
 def _language_links() -> list[dict[str, str]]:
-    here = request.full_path.rstrip("?") if request else "/"
+    # A view may name where the language link returns to instead of this URL (the
+    # e-legitimation callback's failure pages: its query holds the broker's code and state).
+    here = g.get("language_return") or (request.full_path.rstrip("?") if request else "/")
     names = {"sv": "Svenska", "en": "English"}
     return [
         {"code": code, "name": names[code], "url": url_for("site.language", code=code, next=here)}

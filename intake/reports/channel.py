@@ -10,9 +10,20 @@ What each party can read:
   the inbox key only in an unlocked staff session.
 - The reporter's answer is sealed to the inbox (like additions) and to the reporter's key, so
   the reporter sees the whole conversation again with the code.
+- A question to a reporter who gave their name and signed in with e-legitimation when
+  reporting (a NamedReporter) is kept a third time, so that they can read it at
+  /orosanmalan/mina-anmalningar after signing in again as the same person, without the code:
+  protected under the application key and tagged with a keyed hash of the personnummer
+  (intake.reports.verified_reporter, as återkoppling). That copy the running server can read
+  (it holds the instance secrets); a database copy, a backup or the logs cannot. Anonymous
+  reporters and reporters who did not sign in get no such copy: for them only the code opens
+  the question. The reporter's answers are never kept that way: sealed to the inbox and the
+  code's key only, in the same function (`answer`) whichever way the reporter came in; the
+  signed-in page shows only that and when they answered.
 - Plain columns say only that something waits (Report.channel_flag) and when; who sent a
   message on the staff side (the caseworker's address) and when. Nothing of the text goes to
-  logs, mail or plain columns; the reporter gets no mail (an anonymous reporter has no address).
+  logs, mail or plain columns. Only a named, verified reporter with an e-mail address gets a
+  mail, and it says only that a message is waiting and where; anonymous reporters get none.
 - Messages are append-only: there is no edit and no delete, except the purge (gallring), which
   removes both sealed copies with the rest of the report's content.
 """
@@ -26,11 +37,12 @@ from datetime import datetime
 
 import sqlalchemy as sa
 
-from intake import audit, clock
+from intake import audit, clock, outbox
 from intake.accounts.models import User
 from intake.crypto import CryptoError, codekeys, custody, sealing
 from intake.extensions import db
-from intake.reports import followup
+from intake.reports import choices as c
+from intake.reports import followup, service, verified_reporter
 from intake.reports.models import ChannelMessage, Inbox, Report
 
 TO_REPORTER = "to_reporter"
@@ -52,7 +64,32 @@ class Shown:
     sent_at: datetime
     direction: str
     author: str | None
-    text: str
+    text: str | None  # None: not readable here (a signed-in reporter's own answer)
+
+
+@dataclass(frozen=True)
+class NamedReporter:
+    """A reporter who gave their name and was verified with e-legitimation when reporting."""
+
+    personnummer: str
+    address: str | None  # the e-mail address they typed, if any
+
+
+@dataclass(frozen=True)
+class Conversation:
+    """The questions to a signed-in reporter on one report, and when they answered."""
+
+    report_id: str
+    reference: str
+    messages: list[Shown]
+
+    @property
+    def waiting(self) -> bool:
+        """Whether the last word is the caseworkers' (a question waits for an answer)."""
+        return bool(self.messages) and self.messages[-1].direction == TO_REPORTER
+
+
+MINE_PATH = "/orosanmalan/mina-anmalningar"
 
 
 def _context(message: ChannelMessage, *, to: str) -> bytes:
@@ -102,8 +139,31 @@ def _flag(report: Report, flag: str | None) -> None:
     report.channel_flag_at = clock.now() if flag else None
 
 
-def ask(report: Report, text: str, *, user: User) -> ChannelMessage:
-    """A caseworker's question to the reporter, sealed to the reporter and the inbox. Commits."""
+def named_reporter(report: Report, secret: custody.InboxSecret) -> NamedReporter | None:
+    """The named reporter verified with e-legitimation, opened with the inbox key; or None."""
+    personnummer = verified_reporter.verified_personnummer(
+        service.open_verified(report, secret.private)
+    )
+    if personnummer is None:
+        return None
+    answers = service.open_answers(report, secret.private)
+    if answers.get("anonymous") == c.YES:
+        return None  # never kept for sign-in, whatever was sealed
+    return NamedReporter(personnummer, str(answers.get("reporter_email") or "") or None)
+
+
+def ask(
+    report: Report,
+    text: str,
+    *,
+    user: User,
+    named: NamedReporter | None = None,
+    base_url: str = "",
+) -> ChannelMessage:
+    """A caseworker's question to the reporter, sealed to the reporter and the inbox. Commits.
+
+    For a named reporter verified with e-legitimation it is also kept for reading after
+    sign-in, and a mail to their address (if any) says only that a message is waiting."""
     if not available(report):
         raise ChannelError("Det går inte att skicka meddelanden till den här anmälaren.")
     text = text.strip()
@@ -112,6 +172,10 @@ def ask(report: Report, text: str, *, user: User) -> ChannelMessage:
     message = new_message(report, TO_REPORTER)
     message.author_id, message.author_label = user.id, user.email
     _seal_both(message, text, report)
+    if named is not None:
+        verified_reporter.protect(message, text.encode(), named.personnummer)
+        if named.address:
+            outbox.enqueue("channel_waiting", named.address, {"url": f"{base_url}{MINE_PATH}"})
     db.session.add(message)
     _flag(report, UNANSWERED)
     audit.record(
@@ -126,11 +190,14 @@ def ask(report: Report, text: str, *, user: User) -> ChannelMessage:
 
 
 def answer(report: Report, text: str) -> ChannelMessage:
-    """The reporter's answer (with the follow-up code), sealed to the inbox. Commits."""
+    """The reporter's answer (with the code or signed in), sealed to the inbox. Commits."""
     if not available(report):
         raise ChannelError("Det går inte att svara på den här anmälan.")
+    text = text.strip()
+    if not text or len(text) > MAX_LENGTH:
+        raise ChannelError(f"Skriv ett svar på högst {MAX_LENGTH} tecken.")
     message = new_message(report, FROM_REPORTER)
-    _seal_both(message, text.strip(), report)
+    _seal_both(message, text, report)
     db.session.add(message)
     _flag(report, NEW)
     audit.record(
@@ -210,6 +277,55 @@ def for_reporter(report: Report, typed_code: str) -> list[Shown]:
             Shown(id=m.id, sent_at=m.sent_at, direction=m.direction, author=None, text=text)
         )
     return shown
+
+
+def _tagged_questions(personnummer: str) -> sa.Select[str]:
+    return sa.select(ChannelMessage.report_id).where(
+        ChannelMessage.reporter_tag.in_(verified_reporter.tags(personnummer)),
+        ChannelMessage.direction == TO_REPORTER,
+    )
+
+
+def conversations_for(personnummer: str) -> list[Conversation]:
+    """The questions kept for a personnummer signed in with e-legitimation, per report."""
+    reports = db.session.scalars(
+        sa.select(Report)
+        .where(Report.id.in_(_tagged_questions(personnummer)), Report.purged_at.is_(None))
+        .order_by(Report.received_at.desc())
+    ).all()
+    return [_conversation(report, personnummer) for report in reports]
+
+
+def _conversation(report: Report, personnummer: str) -> Conversation:
+    mine = set(verified_reporter.tags(personnummer))
+    shown = []
+    for m in _messages(report):
+        if m.direction == FROM_REPORTER:
+            shown.append(Shown(m.id, m.sent_at, m.direction, None, None))
+        elif m.direction == TO_REPORTER and m.reporter_tag in mine:
+            opened = verified_reporter.unprotect(m)
+            if opened is not None:
+                shown.append(Shown(m.id, m.sent_at, m.direction, None, opened.decode()))
+    return Conversation(report.id, report.reference, shown)
+
+
+def conversation_for(report_id: str, personnummer: str) -> Conversation | None:
+    """One report's conversation, only if it has a question kept for this personnummer."""
+    report = db.session.get(Report, report_id)
+    if report is None or not available(report):
+        return None
+    owned = db.session.scalar(
+        _tagged_questions(personnummer).where(ChannelMessage.report_id == report.id).limit(1)
+    )
+    return _conversation(report, personnummer) if owned is not None else None
+
+
+def answer_signed_in(report_id: str, personnummer: str, text: str) -> ChannelMessage:
+    """The signed-in reporter answers: the same sealing as with the code (`answer`). Commits."""
+    report = db.session.get(Report, report_id)
+    if report is None or conversation_for(report_id, personnummer) is None:
+        raise ChannelError("Det går inte att svara på den här anmälan.")
+    return answer(report, text)
 
 
 def reseal_for_move(report: Report, secret: custody.InboxSecret, target: Inbox) -> None:

@@ -5,9 +5,13 @@ from __future__ import annotations
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import HiddenField, TextAreaField
-from wtforms.validators import InputRequired, Length
+from wtforms.validators import DataRequired, InputRequired, Length
 
 from intake.reports.channel import MAX_LENGTH
+
+
+def _stripped(value: object) -> object:
+    return value.strip() if isinstance(value, str) else value
 
 
 class QuestionForm(FlaskForm):
@@ -22,14 +26,21 @@ class QuestionForm(FlaskForm):
     )
 
 
-class AnswerForm(FlaskForm):
-    """The reporter's answer, with the follow-up code typed on the first page."""
+class ReplyForm(FlaskForm):
+    """The reporter's answer, signed in with e-legitimation (Mina anmälningar)."""
 
-    code = HiddenField()
     text = TextAreaField(
         _l("Ditt svar"),
+        # Only spaces is no answer: stripped first, then required.
+        filters=[_stripped],
         validators=[
-            InputRequired(_l("Skriv ditt svar.")),
+            DataRequired(_l("Skriv ditt svar.")),
             Length(max=MAX_LENGTH, message=_l("Texten får vara högst %(max)d tecken.")),
         ],
     )
+
+
+class AnswerForm(ReplyForm):
+    """The reporter's answer, with the follow-up code typed on the first page."""
+
+    code = HiddenField()

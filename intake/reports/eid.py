@@ -17,6 +17,14 @@ authorization URL with the S256 challenge and redeems the code (client_secret_ba
 signature and the time claims; the rest is checked here, in order, each with its own error.
 Every HTTP call has a timeout (EID_TIMEOUT_SECONDS): a broker that is down or slow costs a
 worker at most that long per call.
+
+Some brokers put the personnummer and name only in the userinfo response, not in the ID token.
+With EID_USERINFO = "auto" (the default), when a configured claim is missing from the verified
+ID token and the broker publishes a userinfo_endpoint, the claims are fetched from it with the
+access token (Core §5.3) and used only if the response's `sub` is the ID token's `sub` (Core
+§5.3.2: otherwise the response must not be used). Only the configured claims that the ID
+token lacks are taken from it; `acr`, `nonce` and the rest come from the ID token alone.
+"never" keeps to the ID token.
 """
 
 from __future__ import annotations
@@ -39,6 +47,7 @@ from joserfc.errors import ExpiredTokenError, InvalidClaimError, JoseError
 from joserfc.jwk import KeySet
 
 from intake import clock
+from intake.config import ConfigError
 from intake.reports.identity import IdentityNumberError, parse_identity_number
 
 # Swedish eID Framework, "Registry for identifiers" §3.1.1 (docs.swedenconnect.se,
@@ -137,6 +146,15 @@ class NameMissing(EidError):
     kind = "name"
 
 
+class UserinfoMismatch(EidError):
+    """The userinfo response is about another subject than the ID token (Core §5.3.2)."""
+
+    kind = "userinfo"
+
+
+USERINFO_MODES = ("auto", "never")
+
+
 @dataclass(frozen=True)
 class Settings:
     """How to reach the broker and what to ask of it (EID_* settings)."""
@@ -150,6 +168,11 @@ class Settings:
     name_claims: tuple[str, ...] = ("given_name", "family_name")
     acr_values: tuple[str, ...] = (LOA3,)
     timeout: float = 5.0
+    userinfo: str = "auto"  # USERINFO_MODES
+
+    def __post_init__(self) -> None:
+        if self.userinfo not in USERINFO_MODES:
+            raise ConfigError(f"EID_USERINFO must be one of: {', '.join(USERINFO_MODES)}")
 
     @classmethod
     def from_config(cls, config: Mapping[str, Any]) -> Settings | None:
@@ -167,6 +190,7 @@ class Settings:
             name_claims=_words(config["EID_NAME_CLAIMS"]),
             acr_values=_words(config["EID_ACR_VALUES"]),
             timeout=float(config["EID_TIMEOUT_SECONDS"]),
+            userinfo=str(config.get("EID_USERINFO") or "auto").strip().lower(),
         )
 
 
@@ -237,6 +261,7 @@ class Metadata:
     authorization_endpoint: str
     token_endpoint: str
     jwks_uri: str
+    userinfo_endpoint: str = ""
 
 
 class Broker:
@@ -283,6 +308,7 @@ class Broker:
                 authorization_endpoint=str(document["authorization_endpoint"]),
                 token_endpoint=str(document["token_endpoint"]),
                 jwks_uri=str(document["jwks_uri"]),
+                userinfo_endpoint=str(document.get("userinfo_endpoint") or ""),
             )
         except KeyError as error:
             raise BrokerUnavailable() from error
@@ -362,11 +388,19 @@ class Broker:
         code = params.get("code")
         if not code:
             raise BrokerRefused()
-        id_token = self.redeem(code, pending, redirect_uri=redirect_uri, now=now)
-        return self.verify(id_token, pending, now=now)
+        id_token, access_token = self.redeem_tokens(
+            code, pending, redirect_uri=redirect_uri, now=now
+        )
+        return self.verify(id_token, pending, now=now, access_token=access_token)
 
     def redeem(self, code: str, pending: Pending, *, redirect_uri: str, now: datetime) -> str:
         """Exchange the code (with the PKCE verifier) for the broker's ID token."""
+        return self.redeem_tokens(code, pending, redirect_uri=redirect_uri, now=now)[0]
+
+    def redeem_tokens(
+        self, code: str, pending: Pending, *, redirect_uri: str, now: datetime
+    ) -> tuple[str, str | None]:
+        """Exchange the code for the ID token and the access token (None if none came)."""
         metadata = self.metadata(now=now)
         session = self._session(redirect_uri, metadata.token_endpoint)
         try:
@@ -385,10 +419,14 @@ class Broker:
         id_token = token.get("id_token")
         if not isinstance(id_token, str):
             raise BrokerRefused()
-        return id_token
+        access_token = token.get("access_token")
+        return id_token, access_token if isinstance(access_token, str) else None
 
-    def verify(self, id_token: str, pending: Pending, *, now: datetime) -> Identity:
-        """The identity in a verified ID token (Core §3.1.3.7); a named error otherwise."""
+    def verify(
+        self, id_token: str, pending: Pending, *, now: datetime, access_token: str | None = None
+    ) -> Identity:
+        """The identity in a verified ID token (Core §3.1.3.7), with the configured claims it
+        lacks from userinfo when allowed (Core §5.3); a named error otherwise."""
         claims = self._signed_claims(id_token, now=now)
         settings = self.settings
         if claims.get("iss") != settings.issuer:
@@ -424,6 +462,8 @@ class Broker:
         acr = claims.get("acr")
         if settings.acr_values and acr not in settings.acr_values:
             raise AcrMissing()
+        if access_token and settings.userinfo == "auto" and self._lacking(claims):
+            claims = self._with_userinfo(claims, access_token, now=now)
         return Identity(
             name=self._name(claims),
             personnummer=self._personnummer(claims, now=now),
@@ -452,6 +492,55 @@ class Broker:
             raise BadSignature() from error
         return dict(token.claims)
 
+    def _lacking(self, claims: Mapping[str, Any]) -> list[str]:
+        """The configured claims the ID token does not carry as text."""
+        wanted = (self.settings.personnummer_claim, *self.settings.name_claims)
+        return [name for name in wanted if not _text(claims.get(name))]
+
+    def _with_userinfo(
+        self, claims: dict[str, Any], access_token: str, *, now: datetime
+    ) -> dict[str, Any]:
+        """The ID token's claims with what it lacks taken from the userinfo response."""
+        endpoint = self.metadata(now=now).userinfo_endpoint
+        if not endpoint:
+            return claims  # nothing to ask: the checks below say what is missing
+        info = self.userinfo(endpoint, access_token)
+        subject = claims.get("sub")
+        if not isinstance(subject, str) or not hmac.compare_digest(
+            str(info.get("sub", "")).encode(), subject.encode()
+        ):
+            raise UserinfoMismatch()
+        merged = dict(claims)
+        for name in self._lacking(claims):
+            if _text(info.get(name)):
+                merged[name] = info[name]
+        return merged
+
+    def userinfo(self, endpoint: str, access_token: str) -> dict[str, Any]:
+        """The userinfo response (JSON), fetched with the access token and the timeout."""
+        try:
+            response = requests.get(
+                endpoint,
+                headers={"Authorization": f"Bearer {access_token}", "Accept": "application/json"},
+                timeout=self.settings.timeout,
+            )
+        except requests.RequestException as error:
+            raise BrokerUnavailable() from error
+        if response.status_code in (400, 401, 403):
+            raise BrokerRefused()  # the access token was not accepted
+        if not response.ok:
+            raise BrokerUnavailable()
+        # A signed (application/jwt) response is not supported: refused, not guessed at.
+        if not response.headers.get("Content-Type", "").startswith("application/json"):
+            raise BrokerRefused()
+        try:
+            value = response.json()
+        except ValueError as error:
+            raise BrokerRefused() from error
+        if not isinstance(value, dict):
+            raise BrokerRefused()
+        return value
+
     def _name(self, claims: Mapping[str, Any]) -> str:
         parts = [claims.get(name) for name in self.settings.name_claims]
         words = [str(part).strip() for part in parts if isinstance(part, str) and part.strip()]
@@ -467,6 +556,10 @@ class Broker:
             return parse_identity_number(value, today=clock.local_date(now)).canonical()
         except IdentityNumberError as error:
             raise PersonnummerMissing() from error
+
+
+def _text(value: Any) -> bool:
+    return isinstance(value, str) and bool(value.strip())
 
 
 def _origin(url: str) -> str:

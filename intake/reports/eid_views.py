@@ -16,6 +16,7 @@ from flask import (
     Blueprint,
     current_app,
     flash,
+    g,
     redirect,
     render_template,
     request,
@@ -216,6 +217,7 @@ STATUS = {"unavailable": 503, "cancelled": 200}
 def _failure(error: eid.EidError, state: drafts.DraftState, back_to: str) -> tuple[str, int]:
     # The failure's kind only: never a claim, a token or a code.
     current_app.logger.warning("e-legitimation failed: %s", error.kind)
+    g.language_return = _step_url(back_to)  # not this URL: its query holds code and state
     page = render_template(
         "reports/eid_failure.html",
         title=TITLES.get(error.kind, DEFAULT_TITLE),

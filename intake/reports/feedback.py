@@ -27,23 +27,20 @@ The text is short and legally limited to whether an investigation was opened (os
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 import json
 from dataclasses import dataclass
 from datetime import datetime
 
 import sqlalchemy as sa
 
-from intake import appkeys, audit, clock, outbox
+from intake import audit, clock, outbox
 from intake.accounts.models import User
-from intake.crypto import CryptoError, protected, sealing
+from intake.crypto import sealing
 from intake.extensions import db
-from intake.reports import channel
+from intake.reports import channel, verified_reporter
 from intake.reports.models import ChannelMessage, Report
 
 FEEDBACK = "feedback"
-EID_METHOD = "e-legitimation"
 
 
 @dataclass(frozen=True)
@@ -55,25 +52,7 @@ class Feedback:
     decision: str
 
 
-def verified_personnummer(verified: dict[str, str] | None) -> str | None:
-    """The personnummer of an identity verified with e-legitimation, or None."""
-    if not verified or verified.get("method") != EID_METHOD:
-        return None
-    return verified.get("personnummer") or None
-
-
-def _tag(personnummer: str, version: int, key: bytes) -> str:
-    digest = hmac.new(key, f"intake:feedback-tag:v1:{personnummer}".encode(), hashlib.sha256)
-    return f"{version}:{digest.hexdigest()}"
-
-
-def tags(personnummer: str) -> list[str]:
-    """The tags of a personnummer under every loaded application key version."""
-    return [_tag(personnummer, v, k) for v, k in sorted(appkeys.keys().items())]
-
-
-def _aad(message: ChannelMessage) -> bytes:
-    return f"intake:feedback:v1:{message.id}:{message.report_id}".encode()
+verified_personnummer = verified_reporter.verified_personnummer
 
 
 def give(
@@ -81,16 +60,13 @@ def give(
 ) -> ChannelMessage:
     """Store the återkoppling for the verified reporter and mail "a message is waiting"."""
     assert report.decision is not None
-    keys = appkeys.keys()
-    version = max(keys)
     message = channel.new_message(report, FEEDBACK)
     message.author_id, message.author_label = user.id, user.email
     content = json.dumps({"reference": report.reference, "decision": report.decision}).encode()
     message.sealed = sealing.seal(
         content, report.inbox.public_key, context=channel.inbox_context(message, report.inbox_id)
     )
-    message.protected = protected.protect(content, keys, aad=_aad(message))
-    message.reporter_tag = _tag(personnummer, version, keys[version])
+    verified_reporter.protect(message, content, personnummer)
     db.session.add(message)
     if recipient:
         outbox.enqueue("feedback", recipient, {"url": f"{base_url}/orosanmalan/mina-anmalningar"})
@@ -111,18 +87,17 @@ def for_person(personnummer: str) -> list[Feedback]:
     rows = db.session.execute(
         sa.select(ChannelMessage, Report.purged_at)
         .join(Report, Report.id == ChannelMessage.report_id)
-        .where(ChannelMessage.reporter_tag.in_(tags(personnummer)))
+        .where(
+            ChannelMessage.reporter_tag.in_(verified_reporter.tags(personnummer)),
+            ChannelMessage.direction == FEEDBACK,
+        )
         .order_by(ChannelMessage.sent_at.desc())
     ).all()
     found = []
     for message, purged_at in rows:
-        if message.protected is None or purged_at is not None:
+        opened = verified_reporter.unprotect(message) if purged_at is None else None
+        if opened is None:
             continue
-        try:
-            content = json.loads(
-                protected.unprotect(message.protected, appkeys.keys(), aad=_aad(message))
-            )
-        except CryptoError:
-            continue
+        content = json.loads(opened)
         found.append(Feedback(content["reference"], message.sent_at, content["decision"]))
     return found

@@ -1,23 +1,40 @@
-"""/orosanmalan/mina-anmalningar: a verified reporter reads återkoppling after e-legitimation.
+"""/orosanmalan/mina-anmalningar: a verified reporter reads återkoppling and the caseworkers'
+questions after e-legitimation, and answers the questions.
 
 The sign-in reuses intake.reports.eid (PKCE, state, nonce, the ID token checks) with its own
 return address. The round-trip secrets and, afterwards, the verified identity live in an
 encrypted draft row whose key only this browser's session cookie holds (intake.reports.drafts),
 as in the report journey; signing out or closing the browser forgets them. What is shown comes
-from intake.reports.feedback: only messages tagged with the signed-in person's personnummer.
+from intake.reports.feedback and intake.reports.channel: only messages tagged with the
+signed-in person's personnummer (intake.reports.verified_reporter); a report without such a
+message is "not found" for them, whoever else it belongs to. An answer goes through
+channel.answer, sealed to the inbox exactly as one sent with the follow-up code.
 """
 
 from __future__ import annotations
 
 from datetime import timedelta
 
-from flask import Blueprint, current_app, redirect, render_template, request, session, url_for
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    flash,
+    g,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
+from flask_babel import gettext as _
 from werkzeug.wrappers import Response
 
 from intake import clock
 from intake.accounts.forms import EmptyForm
 from intake.extensions import db
-from intake.reports import drafts, eid, eid_views, feedback
+from intake.reports import channel, drafts, eid, eid_views, feedback
+from intake.reports.channel_forms import ReplyForm
 from intake.reports.staff_forms import DECISION_LABELS
 
 bp = Blueprint("mine", __name__, url_prefix="/orosanmalan/mina-anmalningar")
@@ -40,19 +57,52 @@ def _keep(handle: drafts.DraftHandle, state: drafts.DraftState) -> None:
     session.permanent = False
 
 
+def _signed_in() -> str | None:
+    """The personnummer signed in in this browser, or None."""
+    _handle, state = _state()
+    return feedback.verified_personnummer(state.verified if state else None)
+
+
 @bp.get("/")
 def index() -> str:
-    """The signed-in reporter's återkoppling, or the sign-in button."""
-    _handle, state = _state()
-    personnummer = feedback.verified_personnummer(state.verified if state else None)
+    """The signed-in reporter's questions and återkoppling, or the sign-in button."""
+    personnummer = _signed_in()
     return render_template(
         "reports/mine.html",
         enabled=eid_views.enabled(),
         signed_in=personnummer is not None,
+        conversations=channel.conversations_for(personnummer) if personnummer else [],
         messages=feedback.for_person(personnummer) if personnummer else [],
         decision_labels=DECISION_LABELS,
         form=EmptyForm(),
     )
+
+
+def _own_conversation(report_id: str, personnummer: str) -> channel.Conversation:
+    """The signed-in reporter's conversation on a report; 404 for anyone else's or none."""
+    found = channel.conversation_for(report_id, personnummer)
+    if found is None:
+        abort(404)
+    return found
+
+
+@bp.route("/fragor/<report_id>", methods=["GET", "POST"])
+def conversation(report_id: str) -> str | Response:
+    """One report's questions to the signed-in reporter, and the form to answer them."""
+    personnummer = _signed_in()
+    if personnummer is None:
+        return redirect(url_for(".index"), code=303)
+    found = _own_conversation(report_id, personnummer)
+    form = ReplyForm()
+    if form.validate_on_submit():
+        try:
+            channel.answer_signed_in(found.report_id, personnummer, form.text.data)
+        except channel.ChannelError as error:  # purged meanwhile: say so, keep the text
+            form.text.errors = [str(error)]
+        else:
+            flash(_("Tack. Ditt svar är skickat till socialtjänsten."), "info")
+            return redirect(url_for(".conversation", report_id=found.report_id), code=303)
+    return render_template("reports/mine_conversation.html", conversation=found, form=form)
 
 
 @bp.post("/logga-in")
@@ -106,6 +156,7 @@ def sign_out() -> Response:
 
 def _failure(error: eid.EidError) -> tuple[str, int]:
     current_app.logger.warning("e-legitimation failed: %s", error.kind)
+    g.language_return = url_for(".index")  # not this URL: its query holds code and state
     page = render_template(
         "reports/mine_failure.html",
         title=eid_views.TITLES.get(error.kind, eid_views.DEFAULT_TITLE),

@@ -17,7 +17,7 @@ from intake.accounts import service as accounts
 from intake.accounts.forms import EmptyForm
 from intake.crypto import custody
 from intake.extensions import db
-from intake.reports import channel, handling, journey, listing, service
+from intake.reports import channel, handling, journey, listing, service, verified_reporter
 from intake.reports.channel_forms import QuestionForm
 from intake.reports.models import Inbox, Report
 from intake.reports.staff_forms import (
@@ -160,6 +160,7 @@ def _render_report(
         feedback_possible=handling.feedback_possible(found, opened.answers, verified),
         feedback_unverified=handling.feedback_unverified(found, opened.answers)
         and verified is None,
+        reporter_verified=verified_reporter.verified_personnummer(verified) is not None,
         assessment_form=forms.get("assessment_form") or AssessmentForm(formdata=None),
         decision_form=forms.get("decision_form") or DecisionForm(formdata=None),
         outcome_form=forms.get("outcome_form") or _outcome_form(found, formdata=None),
@@ -314,7 +315,13 @@ def ask(report_id: str) -> str | Response:
     if not form.validate():
         return _again(found, secret, question_form=form)
     try:
-        channel.ask(found, form.text.data, user=current_user)
+        channel.ask(
+            found,
+            form.text.data,
+            user=current_user,
+            named=channel.named_reporter(found, secret),
+            base_url=current_app.config["BASE_URL"],
+        )
     except channel.ChannelError as error:
         form.text.errors = [str(error)]
         return _again(found, secret, question_form=form)

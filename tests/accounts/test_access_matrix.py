@@ -112,6 +112,10 @@ ROUTES: dict[str, Route] = {
     "mine.sign_in": Route("POST", "/orosanmalan/mina-anmalningar/logga-in", everyone(302)),
     "mine.back": Route("GET", "/orosanmalan/mina-anmalningar/retur", everyone(302)),
     "mine.sign_out": Route("POST", "/orosanmalan/mina-anmalningar/logga-ut", everyone(303)),
+    # Nobody signed in with e-legitimation: back to the page (staff sign-in is no e-legitimation).
+    "mine.conversation": Route(
+        "GET", "/orosanmalan/mina-anmalningar/fragor/not-a-report", everyone(303)
+    ),
     "staff_auth.login": Route("GET", LOGIN, everyone(200)),
     "staff_auth.second_factor": Route("GET", "/personal/tvastegsverifiering", staff(200)),
     # Enrolled users are sent on: the page would otherwise replace their authenticator.

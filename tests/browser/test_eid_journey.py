@@ -6,6 +6,7 @@ login and consent pages. axe checks every page of ours that e-legitimation adds.
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Iterator
 from typing import Any
 
@@ -25,8 +26,11 @@ from ..accounts.back_office import VERIFIED, answers
 from ..conftest import LiveServer
 from ..eid import provider as op
 from ..eid.conftest import broker, eid_settings, pkjwt_key  # noqa: F401 - fixtures
+from ..staff_helpers import Installation
 from .person import NAMED, PROFESSIONAL, about_me, answer, fill, proceed, send, url_of
 from .test_axe import audit
+from .test_staff_axe import errors_after
+from .test_staff_journey import Site, sign_in
 from .watch import Watch
 
 pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("browser")]
@@ -191,3 +195,77 @@ def test_mina_anmalningar_shows_aterkoppling_to_the_same_person_only(
     expect(page.get_by_text("Det finns inga meddelanden till dig.")).to_be_visible()
     expect(page.get_by_text(reference, exact=False)).to_have_count(0)
     audit(page, watch, "mina anmälningar, nothing for this person")
+
+
+CASEWORKER = "handlaggare@alvsbyn.invalid"
+
+
+def test_a_verified_professional_answers_a_question_at_mina_anmalningar(
+    page: Page, watch: Watch, live_app: tuple[Flask, dict[str, str]]
+) -> None:
+    """The caseworker asks; Anna, signed in as herself, reads and answers; the caseworker
+    reads the answer; Bertil, signed in as himself, sees nothing of it."""
+    app, recovery = live_app
+    question = f"Vilken klass går barnet i? {uuid.uuid4().hex}"
+    reply = f"Klass 4B. {uuid.uuid4().hex}"
+    site = Site(Installation(app=app, recovery_codes=recovery), admin_password="")
+    site.installation.add_user(CASEWORKER, "caseworker", inboxes=("Barn och unga",))
+    # Given a verified professional's report about a child
+    with app.app_context():
+        receipt = service.submit(
+            answers(
+                reporter_type="yrkesverksam",
+                anonymous="nej",
+                wants_feedback="ja",
+                reporter_email="anna@skola.example",
+            ),
+            base_url="http://test",
+            verified=VERIFIED,
+        )
+        report_id = db.session.scalars(
+            sa.select(Report.id).where(Report.reference == receipt.reference)
+        ).one()
+    # When the caseworker asks a question
+    sign_in(page, site, CASEWORKER)
+    page.goto(f"/personal/anmalan/{report_id}")
+    expect(page.locator("#reporter-identity")).to_contain_text(
+        "Identitet verifierad med e-legitimation"
+    )
+    audit(page, watch, "report with a verified reporter")
+    page.get_by_label("Fråga till anmälaren").fill(question)
+    page.get_by_role("button", name="Skicka frågan").click()
+    expect(page.get_by_text("Frågan är skickad.", exact=False)).to_be_visible()
+    page.context.clear_cookies()
+    # Then Anna signs in at Mina anmälningar and reads it
+    page.goto("/orosanmalan/mina-anmalningar/")
+    page.get_by_role("button", name="Logga in med e-legitimation").click()
+    _at_the_broker(page, "anna")
+    expect(page.get_by_text("En fråga väntar på ditt svar.")).to_be_visible()
+    audit(page, watch, "mina anmälningar with a question")
+    page.get_by_role("link", name="Läs och svara").click()
+    expect(page.get_by_text(question)).to_be_visible()
+    audit(page, watch, "a question at mina anmälningar")
+    errors_after(page, "Skicka svar")
+    audit(page, watch, "a question at mina anmälningar, empty answer")
+    # And answers it
+    page.get_by_label("Ditt svar").fill(reply)
+    page.get_by_role("button", name="Skicka svar").click()
+    expect(page.get_by_text("Tack. Ditt svar är skickat till socialtjänsten.")).to_be_visible()
+    expect(page.get_by_text(reply)).to_have_count(0)  # sealed to the inbox only
+    audit(page, watch, "a question at mina anmälningar, answered")
+    page.get_by_role("button", name="Logga ut").click()
+    # Another person at the same computer sees nothing of it and cannot open it
+    page.context.clear_cookies()
+    page.goto("/orosanmalan/mina-anmalningar/")
+    page.get_by_role("button", name="Logga in med e-legitimation").click()
+    _at_the_broker(page, "bertil")
+    expect(page.get_by_text("Det finns inga meddelanden till dig.")).to_be_visible()
+    expect(page.get_by_text(receipt.reference, exact=False)).to_have_count(0)
+    response = page.goto(f"/orosanmalan/mina-anmalningar/fragor/{report_id}")
+    assert response is not None and response.status == 404
+    expect(page.get_by_text(question)).to_have_count(0)
+    page.context.clear_cookies()
+    # And the caseworker reads the answer (the next TOTP code: a code is good once)
+    sign_in(page, site, CASEWORKER, offset=1)
+    page.goto(f"/personal/anmalan/{report_id}")
+    expect(page.get_by_text(reply)).to_be_visible()

@@ -33,6 +33,14 @@ def broker(pkjwt_key: Path) -> Iterator[op.Provider]:
 
 
 @pytest.fixture(scope="session")
+def userinfo_broker() -> Iterator[op.Provider]:
+    """An OP that serves name and personnummer only from its userinfo endpoint."""
+    running = op.start(OP_CLAIMS_IN_USERINFO="1")
+    yield running
+    running.stop()
+
+
+@pytest.fixture(scope="session")
 def other_broker() -> Iterator[op.Provider]:
     """A second, unrelated OpenID Provider: another issuer with other keys."""
     running = op.start()

@@ -5,6 +5,7 @@ as another person sees nothing; an unverified professional gets no återkoppling
 
 from __future__ import annotations
 
+import uuid
 from typing import Any
 
 import pytest
@@ -18,7 +19,7 @@ from intake.outbox import OutboxMessage
 from intake.reports.models import ChannelMessage, Report
 
 from ..accounts.back_office import fast_passwords, text
-from ..reports.journey_helpers import PROFESSIONAL_CHILD, walk
+from ..reports.journey_helpers import PRIVATE_ANONYMOUS_CHILD, PROFESSIONAL_CHILD, walk
 from ..staff_helpers import Installation
 from ..test_canary import assert_absent, database_copy
 from . import provider as op
@@ -52,6 +53,8 @@ def _back(client: FlaskClient, url: str) -> Any:
 
 def report_as(app: Flask, account: str | None) -> tuple[str, str]:
     """A professional reports about a child (signed in as `account`, or not); id, reference."""
+    with app.app_context():
+        before = set(db.session.scalars(sa.select(Report.id)))
     client = app.test_client()
     client.post("/orosanmalan/om-dig", data=PROFESSIONAL_CHILD["om-dig"])
     if account:
@@ -59,8 +62,8 @@ def report_as(app: Flask, account: str | None) -> tuple[str, str]:
         _back(client, op.sign_in_at(to_broker.headers["Location"], account))
     assert walk(client, PROFESSIONAL_CHILD).status_code == 303
     with app.app_context():
-        found = db.session.scalars(sa.select(Report).order_by(Report.received_at.desc())).first()
-        assert found is not None
+        # The new one (received_at is coarse: two reports may share it)
+        found = db.session.scalars(sa.select(Report).where(Report.id.not_in(before))).one()
         return found.id, found.reference
 
 
@@ -74,15 +77,20 @@ def decide(office: Installation, report_id: str) -> tuple[FlaskClient, str]:
     return staff, base
 
 
-def mine_as(app: Flask, account: str) -> str:
-    """Sign in at Mina anmälningar as `account`; the page shown afterwards."""
+def signed_in_client(app: Flask, account: str) -> FlaskClient:
+    """A browser signed in at Mina anmälningar as `account`."""
     client = app.test_client()
     assert "Logga in med e-legitimation" in text(client.get(MINE))
     to_broker = client.post(f"{MINE}logga-in")
     assert to_broker.status_code == 303
     back = _back(client, op.sign_in_at(to_broker.headers["Location"], account, callback=CALLBACK))
     assert back.status_code == 303
-    return text(client.get(MINE))
+    return client
+
+
+def mine_as(app: Flask, account: str) -> str:
+    """Sign in at Mina anmälningar as `account`; the page shown afterwards."""
+    return text(signed_in_client(app, account).get(MINE))
 
 
 def test_the_verified_professional_reads_aterkoppling_and_an_impostor_sees_nothing(
@@ -135,3 +143,100 @@ def test_an_unverified_professional_gets_no_aterkoppling_by_mail(office: Install
 def test_without_sign_in_the_page_shows_nothing_but_the_button(office: Installation) -> None:
     page = text(office.app.test_client().get(MINE))
     assert "Logga in med e-legitimation" in page and "Anmälan " not in page
+
+
+def test_the_verified_professional_reads_and_answers_a_question_signed_in(
+    office: Installation,
+) -> None:
+    app = office.app
+    question, reply = f"FRAGEKANARIE-{uuid.uuid4().hex}", f"SVARSKANARIE-{uuid.uuid4().hex}"
+    # Given a verified professional's report and a caseworker's question
+    report_id, reference = report_as(app, "anna")
+    staff, base = decide(office, report_id)
+    assert staff.post(f"{base}/fraga", data={"text": question}).status_code == 302
+    # Then the mail to the typed address says only that a message is waiting, and where
+    with app.app_context():
+        mail = db.session.scalars(
+            sa.select(OutboxMessage).where(OutboxMessage.template == "channel_waiting")
+        ).one()
+        assert mail.context == {"url": "http://127.0.0.1:5000/orosanmalan/mina-anmalningar"}
+    # When she signs in at Mina anmälningar
+    anna = signed_in_client(app, "anna")
+    page = text(anna.get(MINE))
+    assert "Frågor från socialtjänsten" in page and reference in page
+    assert "En fråga väntar på ditt svar." in page
+    conversation = f"{MINE}fragor/{report_id}"
+    assert question in text(anna.get(conversation))
+    # An empty answer is refused with a Swedish message; then she answers
+    empty = anna.post(conversation, data={"text": "  "})
+    assert empty.status_code == 200 and "Skriv ditt svar." in text(empty)
+    answered = anna.post(conversation, data={"text": reply})
+    assert answered.status_code == 303
+    after = text(anna.get(conversation))
+    assert "Tack. Ditt svar är skickat till socialtjänsten." in after
+    assert reply not in after  # sealed to the inbox: not readable by the server afterwards
+    assert "Du har svarat." in text(anna.get(MINE))
+    # And the caseworker reads the answer
+    assert reply in text(staff.get(base))
+    # Another person signed in sees nothing of it, and cannot reach or answer it
+    bertil = signed_in_client(app, "bertil")
+    assert reference not in text(bertil.get(MINE))
+    assert bertil.get(conversation).status_code == 404
+    assert bertil.post(conversation, data={"text": "Mallory"}).status_code == 404
+    # Nobody signed in is sent to the sign-in page, learning nothing about the report
+    assert app.test_client().get(conversation).status_code == 303
+    # Neither text in a database copy
+    assert_absent([question, reply, "198112189876"], database_copy(app))
+
+
+def test_an_unverified_reporter_gets_no_signed_in_copy_and_no_mail(office: Installation) -> None:
+    app = office.app
+    report_id, _reference = report_as(app, None)
+    staff, base = decide(office, report_id)
+    assert staff.post(f"{base}/fraga", data={"text": "Vilken klass?"}).status_code == 302
+    with app.app_context():
+        message = db.session.scalars(sa.select(ChannelMessage)).one()
+        assert message.protected is None and message.reporter_tag is None
+        assert not db.session.scalars(
+            sa.select(OutboxMessage).where(OutboxMessage.template == "channel_waiting")
+        ).all()
+    assert "Det finns inga meddelanden till dig." in mine_as(app, "anna")
+
+
+VERIFIED_LINE = "Identitet verifierad med e-legitimation"
+UNVERIFIED_LINE = "Uppgiven identitet, inte verifierad"
+
+
+def test_the_report_page_says_whether_the_reporter_was_verified(office: Installation) -> None:
+    app = office.app
+    verified_id, _ = report_as(app, "anna")
+    unverified_id, _ = report_as(app, None)
+    staff = app.test_client()
+    office.login(staff, VERA)
+    # A verified professional: verified, and reachable at Mina anmälningar
+    page = text(staff.get(f"/personal/anmalan/{verified_id}"))
+    assert VERIFIED_LINE in page and UNVERIFIED_LINE not in page
+    assert "under Mina anmälningar" in page
+    # An unverified professional who wants återkoppling: stated, and phone suggested before
+    # the decision as well as after it (one message at a time)
+    base = f"/personal/anmalan/{unverified_id}"
+    page = text(staff.get(base))
+    assert UNVERIFIED_LINE in page and VERIFIED_LINE not in page
+    assert "Ring anmälaren och kontrollera vem du talar med." in page
+    staff.post(f"{base}/skyddsbedomning", data={"note": ""})
+    staff.post(f"{base}/beslut", data={"decision": "opened", "decided_on": "2026-12-02"})
+    page = text(staff.get(base))
+    assert UNVERIFIED_LINE in page and "Kontakta anmälaren per telefon" in page
+    assert "Ring anmälaren och kontrollera" not in page
+
+
+def test_an_anonymous_report_says_nothing_about_identity(office: Installation) -> None:
+    app = office.app
+    client = app.test_client()
+    assert walk(client, PRIVATE_ANONYMOUS_CHILD).status_code == 303
+    with app.app_context():
+        report_id = db.session.scalars(sa.select(Report.id)).one()
+    staff = app.test_client()
+    office.login(staff, VERA)
+    page = text(staff.get(f"/personal/anmalan/{report_id}"))
+    assert VERIFIED_LINE not in page and UNVERIFIED_LINE not in page

@@ -289,3 +289,119 @@ def test_broker_silent(silent_broker: str) -> None:
     with pytest.raises(eid.BrokerUnavailable):
         rp.authorization_url(eid.Pending.new(), redirect_uri=REDIRECT, now=clock.now())
     assert time.monotonic() - started < 3
+
+
+# -- claims from the userinfo endpoint (Core §5.3) ------------------------------------------
+
+
+def _tokens(rp: eid.Broker, account: str = "anna") -> tuple[eid.Pending, str, str | None]:
+    pending, answer = _answer(rp, account)
+    id_token, access_token = rp.redeem_tokens(
+        answer["code"], pending, redirect_uri=REDIRECT, now=clock.now()
+    )
+    return pending, id_token, access_token
+
+
+def test_claims_only_in_userinfo_are_fetched(userinfo_broker: op.Provider) -> None:
+    """The ID token lacks name and personnummer; userinfo (same `sub`) supplies them."""
+    rp = _broker(userinfo_broker.issuer)
+    pending, id_token, access_token = _tokens(rp)
+    with pytest.raises(eid.NameMissing):  # the ID token alone does not name anyone
+        rp.verify(id_token, pending, now=clock.now())
+    identity = rp.verify(id_token, pending, now=clock.now(), access_token=access_token)
+    assert identity.name == "Anna Lärare" and identity.personnummer == "198112189876"
+    assert identity.acr == eid.LOA3  # from the ID token, never from userinfo
+
+
+def test_the_whole_sign_in_uses_userinfo(userinfo_broker: op.Provider) -> None:
+    rp = _broker(userinfo_broker.issuer)
+    pending, answer = _answer(rp, "bertil")
+    assert _finish(rp, pending, answer).personnummer == "197903022346"
+
+
+def test_userinfo_never(userinfo_broker: op.Provider) -> None:
+    """EID_USERINFO = never: only the ID token counts, so the claims are missing."""
+    rp = _broker(userinfo_broker.issuer, userinfo="never")
+    pending, answer = _answer(rp)
+    with pytest.raises(eid.NameMissing):
+        _finish(rp, pending, answer)
+
+
+def test_userinfo_not_asked_when_the_id_token_has_everything(broker: op.Provider) -> None:
+    """The usual Swedish broker: everything is in the ID token; userinfo is not called."""
+    rp = _broker(broker.issuer)
+    pending, id_token, _access = _tokens(rp)
+    identity = rp.verify(id_token, pending, now=clock.now(), access_token="not-a-real-token")
+    assert identity.personnummer == "198112189876"
+
+
+def test_userinfo_about_another_subject_is_refused(userinfo_broker: op.Provider) -> None:
+    """Core §5.3.2: a userinfo `sub` other than the ID token's is not used."""
+    rp = _broker(userinfo_broker.issuer)
+    pending, answer = _answer(rp, "byter-sub")
+    with pytest.raises(eid.UserinfoMismatch):
+        _finish(rp, pending, answer)
+
+
+def test_userinfo_with_a_token_it_does_not_accept(userinfo_broker: op.Provider) -> None:
+    rp = _broker(userinfo_broker.issuer)
+    pending, id_token, _access = _tokens(rp)
+    with pytest.raises(eid.BrokerRefused):
+        rp.verify(id_token, pending, now=clock.now(), access_token="forged-access-token")
+
+
+def test_userinfo_endpoint_gone() -> None:
+    """The broker stops after the token call: the userinfo call fails as unavailable."""
+    running = op.start(OP_CLAIMS_IN_USERINFO="1")
+    try:
+        rp = _broker(running.issuer)
+        pending, id_token, access_token = _tokens(rp)
+        rp.verify(id_token, pending, now=clock.now(), access_token=access_token)  # keys cached
+    finally:
+        running.stop()
+    with pytest.raises(eid.BrokerUnavailable):
+        rp.verify(id_token, pending, now=clock.now(), access_token=access_token)
+
+
+def test_userinfo_silent(userinfo_broker: op.Provider, silent_broker: str) -> None:
+    """A userinfo endpoint that never answers costs at most the timeout."""
+    rp = _broker(userinfo_broker.issuer, timeout=0.5)
+    pending, id_token, access_token = _tokens(rp)
+    metadata = rp.metadata(now=clock.now())
+    rp._metadata = (
+        clock.now().timestamp(),
+        eid.Metadata(
+            metadata.authorization_endpoint,
+            metadata.token_endpoint,
+            metadata.jwks_uri,
+            userinfo_endpoint=f"{silent_broker}/me",
+        ),
+    )
+    started = time.monotonic()
+    with pytest.raises(eid.BrokerUnavailable):
+        rp.verify(id_token, pending, now=clock.now(), access_token=access_token)
+    assert time.monotonic() - started < 3
+
+
+@pytest.mark.parametrize(
+    ("info", "error"),
+    [
+        ({"sub": "someone-else", "given_name": "M", "family_name": "X"}, eid.UserinfoMismatch),
+        ({"given_name": "M", "family_name": "X"}, eid.UserinfoMismatch),
+        ({"sub": 42}, eid.UserinfoMismatch),
+    ],
+)
+def test_the_subject_check(
+    broker: op.Provider,
+    monkeypatch: pytest.MonkeyPatch,
+    info: dict[str, object],
+    error: type[eid.EidError],
+) -> None:
+    """The sub check itself, for answers no real OP gives (no sub, a number)."""
+    rp = _broker(broker.issuer)
+    monkeypatch.setattr(rp, "userinfo", lambda endpoint, token: info)
+    monkeypatch.setattr(rp, "_lacking", lambda claims: ["given_name"])
+    pending, id_token, access_token = _tokens(rp)
+    assert access_token is not None
+    with pytest.raises(error):
+        rp.verify(id_token, pending, now=clock.now(), access_token=access_token)

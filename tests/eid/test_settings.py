@@ -6,6 +6,7 @@ from typing import Any
 
 import pytest
 
+from intake.config import ConfigError
 from intake.reports import eid
 
 
@@ -52,3 +53,15 @@ def test_defaults_follow_the_swedish_profile(make_app: Any) -> None:
     assert settings.name_claims == ("given_name", "family_name")
     assert settings.acr_values == ("http://id.elegnamnden.se/loa/1.0/loa3",)
     assert settings.timeout == 5.0
+
+
+def test_userinfo_is_a_setting(make_app: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    """EID_USERINFO: auto by default, never from the environment, nothing else accepted."""
+    base = {"EID_ISSUER": "https://eid.example", "EID_CLIENT_ID": "x"}
+    broker = eid.broker_of(make_app(**base))
+    assert broker is not None and broker.settings.userinfo == "auto"
+    monkeypatch.setenv("INTAKE_EID_USERINFO", "never")
+    broker = eid.broker_of(make_app(**base))
+    assert broker is not None and broker.settings.userinfo == "never"
+    with pytest.raises(ConfigError, match="EID_USERINFO"):
+        eid.Settings(issuer="https://eid.example", client_id="x", userinfo="sometimes")

@@ -194,6 +194,9 @@ def test_an_answer_from_another_browser_is_refused(eid_app: Any) -> None:
     back = op.sign_in_at(_to_broker(attacker), "bertil")
     response = _come_back(victim, back)
     assert response.status_code == 400
+    # The unspent code and the state are nowhere on the page (not in the language link)
+    page = response.get_data(as_text=True)
+    assert all(value not in page for value in op.query_of(back).values())
     assert "Verifierad" not in victim.get("/orosanmalan/om-dig").get_data(as_text=True)
 
 

@@ -7,6 +7,8 @@
 //   OP_JWKS            private JWKS (JSON) the provider signs with (each instance its own)
 //   OP_PKJWT_JWKS      public JWKS (JSON) of a second client that authenticates with
 //                      private_key_jwt (optional)
+//   OP_CLAIMS_IN_USERINFO  "1": the claims asked for by scope are served only from the
+//                      userinfo endpoint, not put into the ID token (as some brokers do)
 //
 // The login and consent pages are this provider's own (served at /interaction/<uid>): the
 // account is picked by its user id, and the login records the account's acr, as an eID
@@ -28,7 +30,10 @@ const ACCOUNTS = {
   bertil: { acr: LOA3, claims: { given_name: 'Bertil', family_name: 'Rektor', [PNR]: '197903022346' } },
   'utan-pnr': { acr: LOA3, claims: { given_name: 'Ulla', family_name: 'Utan' } },
   'utan-acr': { acr: undefined, claims: { given_name: 'Acke', family_name: 'Utan', [PNR]: '196502154567' } },
+  // A broken broker: its userinfo answer names another subject than its ID token.
+  'byter-sub': { acr: LOA3, userinfoSub: 'someone-else', claims: { given_name: 'Sune', family_name: 'Byte', [PNR]: '197903022346' } },
 };
+const claimsInUserinfo = process.env.OP_CLAIMS_IN_USERINFO === '1';
 
 const clients = [{
   client_id: 'intake',
@@ -61,8 +66,9 @@ const provider = new Provider(issuer, {
     profile: ['given_name', 'family_name', 'name'],
     [PNR_SCOPE]: [PNR],
   },
-  // The claims asked for by scope go into the ID token itself, as Swedish brokers do.
-  conformIdTokenClaims: false,
+  // The claims asked for by scope go into the ID token itself, as Swedish brokers do
+  // (unless OP_CLAIMS_IN_USERINFO: then only userinfo has them).
+  conformIdTokenClaims: claimsInUserinfo,
   pkce: { required: () => true },
   features: { devInteractions: { enabled: false } },
   ttl: { IdToken: Number(process.env.OP_ID_TOKEN_TTL || 600), AuthorizationCode: 60 },
@@ -71,7 +77,13 @@ const provider = new Provider(issuer, {
   async findAccount(ctx, id) {
     const account = ACCOUNTS[id];
     if (!account) return undefined;
-    return { accountId: id, async claims() { return { sub: id, ...account.claims }; } };
+    return {
+      accountId: id,
+      async claims(use) {
+        const sub = use === 'userinfo' && account.userinfoSub ? account.userinfoSub : id;
+        return { sub, ...account.claims };
+      },
+    };
   },
 });
 
