@@ -71,7 +71,7 @@ def test_sensitive_actions_are_audited_without_content(
     bea.get(base)
     bea.post(f"{base}/skyddsbedomning", data={"note": "KANARIE-anteckning"})
     bea.post(f"{base}/beslut", data={"decision": "opened", "decided_on": "2026-03-10"})
-    bea.post(f"{base}/anteckning", data={"text": "KANARIE-journal"})
+    bea.post(f"{base}/anteckning", data={"case_note": "KANARIE-journal"})
     bea.get(f"{base}/utskrift")
     bea.get("/personal/sok", query_string={"referens": reference})
     bea.get("/personal/sok", query_string={"personnummer": "20150317-2387"})

@@ -42,9 +42,9 @@ def add_note(report_id: str) -> str | Response:
     if not form.validate():
         return again(found, secret, note_form=form)
     try:
-        casenotes.add(found, form.text.data or "", user=current_user)
+        casenotes.add(found, form.case_note.data or "", user=current_user)
     except casenotes.CaseNoteError as error:
-        form.text.errors = [str(error)]
+        form.case_note.errors = [str(error)]
         return again(found, secret, note_form=form)
     flash(_("Anteckningen är sparad."), "info")
     return redirect(url_for("staff.report", report_id=found.id, _anchor="h-notes"))

@@ -55,7 +55,7 @@ class AssessmentForm(FlaskForm):
 class CaseNoteForm(FlaskForm):
     """A new note in the report's case history."""
 
-    text = TextAreaField(
+    case_note = TextAreaField(
         _l("Ny anteckning"),
         validators=[
             InputRequired(_l("Skriv en anteckning.")),
@@ -63,7 +63,7 @@ class CaseNoteForm(FlaskForm):
         ],
     )
 
-    def validate_text(self, field: Any) -> None:
+    def validate_case_note(self, field: Any) -> None:
         """Whitespace alone is no note."""
         if not (field.data or "").strip():
             raise StopValidation(_l("Skriv en anteckning."))

@@ -83,10 +83,10 @@ def test_notes_are_a_history_with_who_and_when(desk: Installation, frozen: Clock
     bea, bo = signed_in(desk, BEA), signed_in(desk, BOTH)
     base = f"/personal/anmalan/{report_id}"
     # When Bea and then Bo each add a note
-    response = bea.post(f"{base}/anteckning", data={"text": "Ringde skolan."})
+    response = bea.post(f"{base}/anteckning", data={"case_note": "Ringde skolan."})
     assert response.status_code == 302 and response.location.endswith("#h-notes")
     frozen.advance(minutes=5)
-    bo.post(f"{base}/anteckning", data={"text": "  Pratade med mamman.  "})
+    bo.post(f"{base}/anteckning", data={"case_note": "  Pratade med mamman.  "})
     # Then the page shows both, oldest first, each with its author and time
     section = notes_section(text(bea.get(base)))
     assert section.index("Ringde skolan.") < section.index("Pratade med mamman.")
@@ -101,7 +101,7 @@ def test_notes_are_a_history_with_who_and_when(desk: Installation, frozen: Clock
 def test_an_empty_note_is_refused_with_a_field_error(desk: Installation, typed: str) -> None:
     report_id = submit(desk.app)
     url = f"/personal/anmalan/{report_id}/anteckning"
-    page = signed_in(desk, BEA).post(url, data={"text": typed})
+    page = signed_in(desk, BEA).post(url, data={"case_note": typed})
     assert page.status_code == 200
     assert "Skriv en anteckning." in text(page) and 'aria-invalid="true"' in text(page)
     with desk.app.app_context():
@@ -112,7 +112,7 @@ def test_a_too_long_note_is_refused_and_kept(desk: Installation) -> None:
     report_id = submit(desk.app)
     typed = "Lång anteckning " + "x" * 8000
     url = f"/personal/anmalan/{report_id}/anteckning"
-    page = signed_in(desk, BEA).post(url, data={"text": typed})
+    page = signed_in(desk, BEA).post(url, data={"case_note": typed})
     assert page.status_code == 200 and "högst 8000 tecken" in text(page)
     assert typed in text(page)
 
@@ -120,7 +120,7 @@ def test_a_too_long_note_is_refused_and_kept(desk: Installation) -> None:
 def test_notes_are_sealed_to_the_inbox_and_bound_to_their_row(desk: Installation) -> None:
     report_id = submit(desk.app)
     signed_in(desk, BEA).post(
-        f"/personal/anmalan/{report_id}/anteckning", data={"text": "Förseglad anteckning."}
+        f"/personal/anmalan/{report_id}/anteckning", data={"case_note": "Förseglad anteckning."}
     )
     with desk.app.app_context():
         note = db.session.scalar(sa.select(CaseNote))
@@ -153,7 +153,7 @@ def test_notes_are_sealed_to_the_inbox_and_bound_to_their_row(desk: Installation
 def test_notes_are_append_only(desk: Installation) -> None:
     report_id = submit(desk.app)
     bea = signed_in(desk, BEA)
-    bea.post(f"/personal/anmalan/{report_id}/anteckning", data={"text": "Första."})
+    bea.post(f"/personal/anmalan/{report_id}/anteckning", data={"case_note": "Första."})
     # There is no route that edits or deletes a note
     with desk.app.app_context():
         rules = [r for r in desk.app.url_map.iter_rules() if "anteckning" in r.rule]
@@ -168,7 +168,7 @@ def test_notes_are_append_only(desk: Installation) -> None:
             db.session.commit()
         db.session.rollback()
     # A second post appends: the first note is still there, unchanged
-    bea.post(f"/personal/anmalan/{report_id}/anteckning", data={"text": "Andra."})
+    bea.post(f"/personal/anmalan/{report_id}/anteckning", data={"case_note": "Andra."})
     with desk.app.app_context():
         ids = db.session.scalars(sa.select(CaseNote.id).order_by(CaseNote.written_at)).all()
         assert len(ids) == 2 and note_id in ids
@@ -179,7 +179,7 @@ def test_notes_are_append_only(desk: Installation) -> None:
 def test_adding_a_note_is_audited_without_its_text(desk: Installation) -> None:
     report_id = submit(desk.app)
     signed_in(desk, BEA).post(
-        f"/personal/anmalan/{report_id}/anteckning", data={"text": "KANARIE-revision"}
+        f"/personal/anmalan/{report_id}/anteckning", data={"case_note": "KANARIE-revision"}
     )
     with desk.app.app_context():
         event = db.session.scalar(
@@ -193,7 +193,9 @@ def test_adding_a_note_is_audited_without_its_text(desk: Installation) -> None:
 def test_a_non_member_cannot_add_a_note(desk: Installation) -> None:
     report_id = submit(desk.app)
     vera = signed_in(desk, VERA)
-    response = vera.post(f"/personal/anmalan/{report_id}/anteckning", data={"text": "Intrång."})
+    response = vera.post(
+        f"/personal/anmalan/{report_id}/anteckning", data={"case_note": "Intrång."}
+    )
     assert response.status_code == 404
     with desk.app.app_context():
         assert db.session.scalar(sa.select(sa.func.count()).select_from(CaseNote)) == 0
@@ -205,7 +207,7 @@ def test_the_purge_deletes_the_notes(desk: Installation, frozen: Clock) -> None:
     report_id = submit(app)
     bea = signed_in(desk, BEA)
     base = f"/personal/anmalan/{report_id}"
-    bea.post(f"{base}/anteckning", data={"text": "Gallras med anmälan."})
+    bea.post(f"{base}/anteckning", data={"case_note": "Gallras med anmälan."})
     bea.post(f"{base}/skyddsbedomning", data={"note": "Ingen akut fara."})
     bea.post(f"{base}/beslut", data={"decision": "opened", "decided_on": "2026-03-10"})
     data = {"registered_on": "2026-03-10", "case_reference": "SN 1"}
@@ -215,7 +217,7 @@ def test_the_purge_deletes_the_notes(desk: Installation, frozen: Clock) -> None:
         assert [g.report_id for g in gone] == [report_id]
         assert db.session.scalar(sa.select(sa.func.count()).select_from(CaseNote)) == 0
     # And a purged report takes no new notes
-    assert bea.post(f"{base}/anteckning", data={"text": "Efteråt."}).status_code == 404
+    assert bea.post(f"{base}/anteckning", data={"case_note": "Efteråt."}).status_code == 404
 
 
 def test_no_note_text_reaches_a_database_file_a_log_or_a_mail(
@@ -231,7 +233,7 @@ def test_no_note_text_reaches_a_database_file_a_log_or_a_mail(
     bea = signed_in(desk, BEA)
     base = f"/personal/anmalan/{report_id}"
     # When Bea writes a note with a canary, reads it, prints it and moves the report (a mail)
-    bea.post(f"{base}/anteckning", data={"text": marker})
+    bea.post(f"{base}/anteckning", data={"case_note": marker})
     assert marker in text(bea.get(base)) and marker in text(bea.get(f"{base}/utskrift"))
     with app.app_context():
         nord = desk.inbox(NORD).id

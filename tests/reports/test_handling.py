@@ -490,7 +490,7 @@ def test_moving_a_report_reseals_it_for_the_target_inbox(desk: Installation) -> 
     bea, vera = signed_in(desk, BEA), signed_in(desk, NORA)
     base = f"/personal/anmalan/{report_id}"
     bea.post(f"{base}/skyddsbedomning", data={"note": "Anteckning följer med."})
-    bea.post(f"{base}/anteckning", data={"text": "Journalanteckning följer med."})
+    bea.post(f"{base}/anteckning", data={"case_note": "Journalanteckning följer med."})
     with app.app_context():
         report = db.session.get(Report, report_id)
         assert report is not None
