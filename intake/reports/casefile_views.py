@@ -12,7 +12,7 @@ from werkzeug.wrappers import Response
 from wtforms import StringField
 from wtforms.validators import Length
 
-from intake import audit
+from intake import audit, ratelimit
 from intake.accounts import guard
 from intake.accounts import service as accounts
 from intake.crypto import custody
@@ -65,7 +65,8 @@ def _search_limit() -> str:
 
 
 def _user_key() -> str:
-    return f"staff-search:{current_user.get_id()}"
+    # Per caseworker; a visitor not signed in (sent to the login page anyway) per client.
+    return f"staff-search:{current_user.get_id() or ratelimit.client_key()}"
 
 
 @bp.get("/sok")
