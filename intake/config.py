@@ -35,6 +35,8 @@ DEFAULTS: dict[str, Any] = {
     "RATELIMIT_STEP": "120 per minute",
     "RATELIMIT_LOGIN": "10 per minute",
     "RATELIMIT_FOLLOWUP": "10 per hour",
+    # Searches by one caseworker (intake.reports.casefile_views): by reference or personnummer.
+    "RATELIMIT_STAFF_SEARCH": "30 per minute",
     "RATELIMIT_SIGNUP": "30 per hour",
     # Codes typed at the second factor (TOTP or backup code), per client address.
     "RATELIMIT_SECOND_FACTOR": "10 per minute",

@@ -8,13 +8,22 @@ from intake.gallring import RetentionDecision
 from intake.health import WorkerHeartbeat
 from intake.jobs import JobRun
 from intake.outbox import OutboxMessage
-from intake.reports.models import ChannelMessage, Draft, Inbox, Report, ReportMessage, RoutingRule
+from intake.reports.models import (
+    CaseNote,
+    ChannelMessage,
+    Draft,
+    Inbox,
+    Report,
+    ReportMessage,
+    RoutingRule,
+)
 
 __all__ = [
     "Activity",
     "AuditEvent",
     "AuditHead",
     "BackupCode",
+    "CaseNote",
     "ChannelMessage",
     "Commitment",
     "Dialogue",

@@ -157,6 +157,7 @@ def register(app: Flask) -> None:
     from intake.dialogues.views import bp as dialogues
     from intake.followup.views import bp as followup_staff
     from intake.followup.views import public as promise
+    from intake.reports.casefile_views import bp as casefile
     from intake.reports.eid_views import bp as eid
     from intake.reports.followup_views import bp as followup
     from intake.reports.mine_views import bp as mine
@@ -176,6 +177,7 @@ def register(app: Flask) -> None:
         promise,
         staff_auth,
         staff,
+        casefile,
         organiser,
         followup_staff,
         admin,

@@ -14,7 +14,7 @@ from intake import bootstrap, clock
 from intake.accounts import service
 from intake.accounts.models import User
 from intake.extensions import db
-from intake.reports.models import Inbox
+from intake.reports.models import Inbox, RoutingRule
 
 PASSWORD = "korrekt häst batteri häftklammer"
 
@@ -49,6 +49,26 @@ class Installation:
                 service.grant(user, inbox.id, inbox_secret, by=user)
             db.session.commit()
             return user.id
+
+    def add_inbox(self, name: str, *, subject_type: str) -> None:
+        """Another inbox (sharing the linking key) whose kind a routing rule for the subject
+        type gives (after the default rules, so it routes nothing new)."""
+        with self.app.app_context():
+            barn = self.inbox("Barn och unga")
+            link_key = bootstrap.recover_inbox_secret(
+                barn, self.recovery_codes["Barn och unga"]
+            ).link_key
+            slug = name.lower().replace(" ", "-")
+            inbox, _secret, code = bootstrap.create_inbox(slug, name, None, link_key=link_key)
+            db.session.flush()
+            last = db.session.scalar(sa.select(sa.func.max(RoutingRule.position))) or 0
+            db.session.add(
+                RoutingRule(
+                    position=last + 1, name=name, subject_type=subject_type, inbox_id=inbox.id
+                )
+            )
+            db.session.commit()
+            self.recovery_codes[name] = code
 
     def code(self, email: str, *, offset: int = 0) -> str:
         """The current TOTP code of a user."""

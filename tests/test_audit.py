@@ -24,7 +24,7 @@ from .reports.journey_helpers import PRIVATE_ANONYMOUS_CHILD, walk
 from .staff_helpers import Installation
 
 BEA, VERA, CHEF = "bea@alvsbyn.invalid", "vera@alvsbyn.invalid", "chef@alvsbyn.invalid"
-CONTENT = ("hungrigt", "Alva", "Förälder Ett", "omsorgssvikt", "KANARIE")
+CONTENT = ("hungrigt", "Alva", "Förälder Ett", "omsorgssvikt", "KANARIE", "150317")
 
 
 @pytest.fixture(autouse=True)
@@ -56,10 +56,13 @@ def test_sensitive_actions_are_audited_without_content(
     installation.add_user(BEA, "caseworker", inboxes=("Barn och unga",))
     vera = installation.add_user(VERA, "caseworker")
     installation.add_user(CHEF, "admin")
+    installation.add_inbox("Barn och unga Nord", subject_type="barn")
     walk(app.test_client(), PRIVATE_ANONYMOUS_CHILD)
     with app.app_context():
         report_id = db.session.scalars(sa.select(Report.id)).one()
+        reference = db.session.scalars(sa.select(Report.reference)).one()
         vuxna = installation.inbox("Vuxna").id
+        nord = installation.inbox("Barn och unga Nord").id
     # Given a caseworker who signs in wrong, then right, and handles the report
     bea = app.test_client()
     bea.post("/personal/logga-in", data={"email": BEA, "password": "fel lösenord"})
@@ -68,8 +71,11 @@ def test_sensitive_actions_are_audited_without_content(
     bea.get(base)
     bea.post(f"{base}/skyddsbedomning", data={"note": "KANARIE-anteckning"})
     bea.post(f"{base}/beslut", data={"decision": "opened", "decided_on": "2026-03-10"})
+    bea.post(f"{base}/anteckning", data={"case_note": "KANARIE-journal"})
     bea.get(f"{base}/utskrift")
-    bea.post(f"{base}/flytta", data={"inbox_id": vuxna})
+    bea.get("/personal/sok", query_string={"referens": reference})
+    bea.get("/personal/sok", query_string={"personnummer": "20150317-2387"})
+    bea.post(f"{base}/flytta", data={"inbox_id": nord})
     bea.post("/personal/logga-ut")
     # And an admin who grants a membership with the recovery code
     admin = app.test_client()
@@ -89,6 +95,8 @@ def test_sensitive_actions_are_audited_without_content(
         "assessment_recorded",
         "decision_recorded",
         "report_printed",
+        "case_note_added",
+        "report_search",
         "report_moved",
         "logout",
         "membership_granted",

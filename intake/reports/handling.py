@@ -1,5 +1,6 @@
 """Caseworkers' handling of reports: deadlines, assessment, decision,
-registration, återkoppling, moving, and the anonymous reporter's additions.
+registration, återkoppling and the anonymous reporter's additions (moving: intake.reports.moving;
+case notes: intake.reports.casenotes).
 
 Plain functions; the caller passes the unlocked inbox secret where content is read or sealed.
 """
@@ -19,7 +20,7 @@ from intake import audit, clock, law, outbox
 from intake.accounts.models import User
 from intake.crypto import custody, sealing
 from intake.extensions import db
-from intake.reports import channel, feedback, linking, service
+from intake.reports import feedback, linking, service
 from intake.reports.models import Inbox, Report, ReportMessage, acute_first_of
 
 RECEIVED, ASSESSED, DECIDED, REGISTERED, PURGED = (
@@ -36,6 +37,8 @@ DECISIONS = ("opened", "not_opened", "ongoing")
 class HandlingError(Exception):
     """An action that does not fit the report's state; `message` is Swedish."""
 
+
+EMPTY_ASSESSMENT = "Skriv vad skyddsbedömningen kom fram till och vilka åtgärder som vidtogs."
 
 # Handling states of reports about adults when the inbox sets none of its own.
 ADULT_OUTCOMES = ("Kontakt tagen", "Ingen åtgärd", "Hänvisad")
@@ -113,11 +116,13 @@ class OpenedReport:
     linked: list[Report]
 
 
-def _note_context(report: Report) -> bytes:
+def note_context(report: Report) -> bytes:
+    """What the sealed skyddsbedömning note is bound to."""
     return f"intake:assessment-note:v1:{report.id}:inbox:{report.inbox_id}".encode()
 
 
-def _message_context(message: ReportMessage, inbox_id: int) -> bytes:
+def message_context(message: ReportMessage, inbox_id: int) -> bytes:
+    """What a sealed addition from the reporter is bound to."""
     return f"intake:report-message:v1:{message.id}:{message.report_id}:inbox:{inbox_id}".encode()
 
 
@@ -131,13 +136,13 @@ def open_report(
     note = None
     if report.assessment_note is not None:
         note = sealing.open_sealed(
-            report.assessment_note, secret.private, context=_note_context(report)
+            report.assessment_note, secret.private, context=note_context(report)
         ).decode()
     messages = [
         (
             m.received_at,
             sealing.open_sealed(
-                m.sealed, secret.private, context=_message_context(m, report.inbox_id)
+                m.sealed, secret.private, context=message_context(m, report.inbox_id)
             ).decode(),
         )
         for m in report.messages
@@ -190,12 +195,13 @@ def record_assessment(report: Report, note: str, inbox: Inbox, *, user: User) ->
     """The omedelbar skyddsbedömning is done; the outcome note is sealed. Commits."""
     if report.purged_at:
         raise HandlingError("Anmälan är gallrad.")
+    note = note.strip()
+    if not note:
+        raise HandlingError(EMPTY_ASSESSMENT)
     report.assessed_at = clock.now()
     report.assessed_by_id = user.id
-    report.assessment_note = (
-        sealing.seal(note.encode(), inbox.public_key, context=_note_context(report))
-        if note
-        else None
+    report.assessment_note = sealing.seal(
+        note.encode(), inbox.public_key, context=note_context(report)
     )
     if report.status == RECEIVED:
         report.status = ASSESSED
@@ -243,6 +249,7 @@ def register_in_case_system(
         )
     check_registration_date(report, registered_on)
     report.registered_on, report.case_reference = registered_on, case_reference
+    report.registered_by_id = user.id
     report.status = REGISTERED
     audit.record(
         "registered", actor_id=user.id, actor=user.email, target_type="report", target_id=report.id
@@ -267,7 +274,7 @@ def record_outcome(report: Report, outcome: str, *, user: User) -> None:
         raise HandlingError("Anmälningar om barn och unga följer skyddsbedömning och beslut.")
     if outcome not in adult_outcomes(report.inbox):
         raise HandlingError("Välj ett handläggningsläge.")
-    report.outcome, report.outcome_at = outcome, clock.now()
+    report.outcome, report.outcome_at, report.outcome_by_id = outcome, clock.now(), user.id
     if report.status in (RECEIVED, ASSESSED):
         report.status = DECIDED
     audit.record(
@@ -278,6 +285,24 @@ def record_outcome(report: Report, outcome: str, *, user: User) -> None:
         target_id=report.id,
     )
     db.session.commit()
+
+
+def actors(report: Report) -> dict[str, str]:
+    """Who recorded each handling step ("assessed", "decided", "registered", "outcome"), as
+    shown: name and address; a step whose account is gone or predates the column is absent."""
+    ids = {
+        "assessed": report.assessed_by_id,
+        "decided": report.decided_by_id,
+        "registered": report.registered_by_id,
+        "outcome": report.outcome_by_id,
+    }
+    wanted = sorted({user_id for user_id in ids.values() if user_id is not None})
+    users = {u.id: u for u in db.session.scalars(sa.select(User).where(User.id.in_(wanted)))}
+    return {
+        step: f"{users[user_id].name} ({users[user_id].email})"
+        for step, user_id in ids.items()
+        if user_id in users
+    }
 
 
 def feedback_possible(
@@ -321,71 +346,6 @@ def send_feedback(
     )
 
 
-def move(
-    report: Report, target: Inbox, secret: custody.InboxSecret, *, user: User, base_url: str
-) -> None:
-    """Move a report to another inbox: every sealed part is re-sealed to the target's key."""
-    if target.id == report.inbox_id:
-        raise HandlingError("Anmälan finns redan i den inkorgen.")
-    if report.sealed is None:
-        raise HandlingError("Anmälan är gallrad.")
-    answers = service.open_answers(report, secret.private)
-    note = None
-    if report.assessment_note is not None:
-        note = sealing.open_sealed(
-            report.assessment_note, secret.private, context=_note_context(report)
-        )
-    texts = [
-        (
-            m,
-            sealing.open_sealed(
-                m.sealed, secret.private, context=_message_context(m, report.inbox_id)
-            ),
-        )
-        for m in report.messages
-        if m.sealed is not None
-    ]
-    source = report.inbox_id
-    channel.reseal_for_move(report, secret, target)
-    report.inbox_id = target.id
-    report.sealed = service.seal_answers(
-        answers,
-        report_id=report.id,
-        inbox_id=target.id,
-        public_key=target.public_key,
-        version=report.schema_version,
-    )
-    if note is not None:
-        report.assessment_note = sealing.seal(
-            note, target.public_key, context=_note_context(report)
-        )
-    for message, text in texts:
-        message.sealed = sealing.seal(
-            text, target.public_key, context=_message_context(message, target.id)
-        )
-    if target.notification_email:
-        outbox.enqueue(
-            "new_report",
-            target.notification_email,
-            {
-                "inbox": target.name,
-                "acute": report.acute,
-                "acute_answer": report.acute_answer,
-                "login_url": f"{base_url}/personal/",
-            },
-        )
-    audit.record(
-        "report_moved",
-        actor_id=user.id,
-        actor=user.email,
-        target_type="report",
-        target_id=report.id,
-        source=source,
-        target=target.id,
-    )
-    db.session.commit()
-
-
 def add_message(report: Report, text: str, *, base_url: str) -> None:
     """The anonymous reporter adds information with the follow-up code (sealed). Commits."""
     message = ReportMessage(
@@ -394,7 +354,7 @@ def add_message(report: Report, text: str, *, base_url: str) -> None:
         received_at=clock.now().replace(second=0, microsecond=0),
     )
     message.sealed = sealing.seal(
-        text.encode(), report.inbox.public_key, context=_message_context(message, report.inbox_id)
+        text.encode(), report.inbox.public_key, context=message_context(message, report.inbox_id)
     )
     db.session.add(message)
     if report.inbox.notification_email:

@@ -132,11 +132,17 @@ class Report(db.Model):  # type: ignore[name-defined]
         ForeignKey("user_account.id", ondelete="SET NULL")
     )
     registered_on: Mapped[date | None] = mapped_column(Date)
+    registered_by_id: Mapped[int | None] = mapped_column(
+        ForeignKey("user_account.id", ondelete="SET NULL")
+    )
     case_reference: Mapped[str | None] = mapped_column(String(60))
     feedback_sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     # Reports about adults: the inbox's own handling state instead of the child deadlines.
     outcome: Mapped[str | None] = mapped_column(String(60))
     outcome_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    outcome_by_id: Mapped[int | None] = mapped_column(
+        ForeignKey("user_account.id", ondelete="SET NULL")
+    )
     purged_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     # The gallringsbeslut the content was purged under (intake.gallring), named on the tombstone.
     purge_decision_id: Mapped[int | None] = mapped_column(ForeignKey("retention_decision.id"))
@@ -188,6 +194,35 @@ class ChannelMessage(db.Model):  # type: ignore[name-defined]
     # an e-legitimation sign-in as the same person.
     protected: Mapped[bytes | None] = mapped_column(LargeBinary)
     reporter_tag: Mapped[str | None] = mapped_column(String(80), index=True)
+
+
+class CaseNote(db.Model):  # type: ignore[name-defined]
+    """One note in a report's case history: append-only, the text sealed to the inbox.
+
+    Who wrote it and when are plain (the history shows them); the text is sealed like the
+    report's content (intake.reports.casenotes). There is no update: a note is never edited,
+    and the purge (gallring) deletes the rows with the rest of the content."""
+
+    __tablename__ = "case_note"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    report_id: Mapped[str] = mapped_column(ForeignKey("report.id", ondelete="CASCADE"), index=True)
+    written_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    author_id: Mapped[int | None] = mapped_column(
+        ForeignKey("user_account.id", ondelete="SET NULL")
+    )
+    # The author as shown (the caseworker's address), kept if the account goes.
+    author_label: Mapped[str] = mapped_column(String(254))
+    sealed: Mapped[bytes] = mapped_column(LargeBinary)
+
+
+@sa.event.listens_for(CaseNote, "before_update")
+def _notes_are_append_only(*_args: object) -> None:
+    raise CaseNoteImmutable("a case note is never changed")
+
+
+class CaseNoteImmutable(RuntimeError):
+    """Something tried to change a stored case note."""
 
 
 class Draft(db.Model):  # type: ignore[name-defined]

@@ -6,7 +6,8 @@ purged; they raise reminders.
 A report is never purged before N days have passed since it was received either, whatever
 registration date was typed (a `0001-01-01` typo must not destroy a report received today).
 
-A purge deletes every sealed part (answers, assessment note, reporter additions), the
+A purge deletes every sealed part (answers, assessment note, reporter additions, the case
+notes' rows), the
 follow-up code and the linking tag, and keeps a content-free tombstone (reference, dates,
 handling decision, the gallringsbeslut it was purged under) and its audit rows. On PostgreSQL
 the purged tables are then rewritten (gallring.reclaim), so the ciphertext leaves the
@@ -22,7 +23,7 @@ import sqlalchemy as sa
 
 from intake import audit, clock, gallring
 from intake.extensions import db
-from intake.reports import channel
+from intake.reports import casenotes, channel
 from intake.reports.models import Inbox, Report, ReportMessage
 
 
@@ -76,6 +77,7 @@ def purge(*, today: date) -> list[Due]:
         report.link_tag = None  # derived from the personnummer: it goes with the content
         report.channel_public_key, report.channel_flag = None, None
         channel.purge(report.id)
+        casenotes.purge(report.id)
         report.purged_at = clock.now()
         report.purge_decision_id = decision.id
         report.status = "purged"
@@ -93,7 +95,7 @@ def purge(*, today: date) -> list[Due]:
         )
     db.session.commit()
     if gone:
-        gallring.reclaim("report", "report_message")
+        gallring.reclaim("report", "report_message", "case_note")
     return gone
 
 

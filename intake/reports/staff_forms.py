@@ -9,7 +9,7 @@ from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import DateField, RadioField, SelectField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import InputRequired, Length, ValidationError
+from wtforms.validators import InputRequired, Length, StopValidation, ValidationError
 
 from intake import clock
 
@@ -33,13 +33,40 @@ def _date_field(label: Any) -> DateField:
     )
 
 
+def _says_something(form: Any, field: Any) -> None:
+    if not (field.data or "").strip():
+        raise StopValidation(
+            _l("Skriv vad skyddsbedömningen kom fram till och vilka åtgärder som vidtogs.")
+        )
+
+
 class AssessmentForm(FlaskForm):
-    """The omedelbar skyddsbedömning and its outcome."""
+    """The omedelbar skyddsbedömning and its outcome (an empty note is refused)."""
 
     note = TextAreaField(
         _l("Bedömning och åtgärder"),
-        validators=[Length(max=8000, message=_l("Texten får vara högst %(max)d tecken."))],
+        validators=[
+            _says_something,
+            Length(max=8000, message=_l("Texten får vara högst %(max)d tecken.")),
+        ],
     )
+
+
+class CaseNoteForm(FlaskForm):
+    """A new note in the report's case history."""
+
+    case_note = TextAreaField(
+        _l("Ny anteckning"),
+        validators=[
+            InputRequired(_l("Skriv en anteckning.")),
+            Length(max=8000, message=_l("Anteckningen får vara högst %(max)d tecken.")),
+        ],
+    )
+
+    def validate_case_note(self, field: Any) -> None:
+        """Whitespace alone is no note."""
+        if not (field.data or "").strip():
+            raise StopValidation(_l("Skriv en anteckning."))
 
 
 class DecisionForm(FlaskForm):

@@ -17,12 +17,23 @@ from intake.accounts import service as accounts
 from intake.accounts.forms import EmptyForm
 from intake.crypto import custody
 from intake.extensions import db
-from intake.reports import channel, handling, journey, listing, service, verified_reporter
+from intake.reports import (
+    casenotes,
+    caseview,
+    channel,
+    handling,
+    journey,
+    listing,
+    moving,
+    service,
+    verified_reporter,
+)
 from intake.reports.channel_forms import QuestionForm
 from intake.reports.models import Inbox, Report
 from intake.reports.staff_forms import (
     DECISION_LABELS,
     AssessmentForm,
+    CaseNoteForm,
     DecisionForm,
     MoveForm,
     OutcomeForm,
@@ -143,17 +154,14 @@ def _render_report(
 ) -> str:
     verified = service.open_verified(found, secret.private)
     move = MoveForm()
-    move.inbox_id.choices = [
-        (i.id, i.name)
-        for i in db.session.scalars(
-            sa.select(Inbox).where(Inbox.id != found.inbox_id).order_by(Inbox.name)
-        )
-    ]
+    move.inbox_id.choices = [(i.id, i.name) for i in moving.targets(found)]
     return render_template(
         "staff/report.html",
         report=found,
         opened=opened,
-        sections=journey.summary(opened.answers),
+        answer_headings=caseview.headings(
+            journey.summary(opened.answers), opened.answers.get("subject_type")
+        ),
         deadlines=_deadlines(found),
         decision_labels=DECISION_LABELS,
         child_rules=handling.child_rules(found),
@@ -171,6 +179,9 @@ def _render_report(
         channel_available=channel.available(found),
         question_form=forms.get("question_form") or QuestionForm(formdata=None),
         print_view=request.args.get("utskrift") == "1",
+        notes=casenotes.history(found, secret),
+        note_form=forms.get("note_form") or CaseNoteForm(formdata=None),
+        actors=handling.actors(found),
     )
 
 
@@ -195,8 +206,13 @@ def print_report(report_id: str) -> str:
         "staff/report_print.html",
         report=found,
         opened=opened,
-        sections=journey.summary(opened.answers),
+        answer_headings=caseview.headings(
+            journey.summary(opened.answers), opened.answers.get("subject_type")
+        ),
         decision_labels=DECISION_LABELS,
+        child_rules=handling.child_rules(found),
+        notes=casenotes.history(found, secret),
+        actors=handling.actors(found),
     )
 
 
@@ -205,7 +221,8 @@ def _done(found: Report, message: str) -> Response:
     return redirect(url_for(".report", report_id=found.id))
 
 
-def _again(found: Report, secret: custody.InboxSecret, **forms: object) -> str:
+def again(found: Report, secret: custody.InboxSecret, **forms: object) -> str:
+    """The report page again, with the forms given (their errors and typed values kept)."""
     opened = handling.open_report(
         found, secret, user=current_user, readable_inboxes=accounts.member_inbox_ids(current_user)
     )
@@ -218,12 +235,12 @@ def assess(report_id: str) -> str | Response:
     found, secret = get_live_report(report_id)
     form = AssessmentForm()
     if not form.validate():
-        return _again(found, secret, assessment_form=form)
+        return again(found, secret, assessment_form=form)
     try:
         handling.record_assessment(found, form.note.data or "", found.inbox, user=current_user)
     except handling.HandlingError as error:
         form.note.errors = [str(error)]
-        return _again(found, secret, assessment_form=form)
+        return again(found, secret, assessment_form=form)
     return _done(found, _("Skyddsbedömningen är registrerad."))
 
 
@@ -233,7 +250,7 @@ def decide(report_id: str) -> str | Response:
     found, secret = get_live_report(report_id)
     form = DecisionForm()
     if not form.validate():
-        return _again(found, secret, decision_form=form)
+        return again(found, secret, decision_form=form)
     try:
         handling.record_decision(found, form.decision.data, form.decided_on.data, user=current_user)
     except handling.HandlingError as error:
@@ -241,7 +258,7 @@ def decide(report_id: str) -> str | Response:
             flash(str(error), "error")
             return redirect(url_for(".report", report_id=found.id))
         form.decision.errors = [str(error)]
-        return _again(found, secret, decision_form=form)
+        return again(found, secret, decision_form=form)
     return _done(found, _("Beslutet är registrerat."))
 
 
@@ -251,14 +268,14 @@ def register(report_id: str) -> str | Response:
     found, secret = get_live_report(report_id)
     form = _register_form(found)
     if not form.validate():
-        return _again(found, secret, register_form=form)
+        return again(found, secret, register_form=form)
     try:
         handling.register_in_case_system(
             found, form.registered_on.data, form.case_reference.data.strip(), user=current_user
         )
     except handling.HandlingError as error:
         form.registered_on.errors = [str(error)]
-        return _again(found, secret, register_form=form)
+        return again(found, secret, register_form=form)
     return _done(found, _("Anmälan är markerad som registrerad i verksamhetssystemet."))
 
 
@@ -268,7 +285,7 @@ def outcome(report_id: str) -> str | Response:
     found, secret = get_live_report(report_id)
     form = _outcome_form(found)
     if not form.validate():
-        return _again(found, secret, outcome_form=form)
+        return again(found, secret, outcome_form=form)
     try:
         handling.record_outcome(found, form.outcome.data, user=current_user)
     except handling.HandlingError as error:
@@ -276,7 +293,7 @@ def outcome(report_id: str) -> str | Response:
             flash(str(error), "error")
             return redirect(url_for(".report", report_id=found.id))
         form.outcome.errors = [str(error)]
-        return _again(found, secret, outcome_form=form)
+        return again(found, secret, outcome_form=form)
     return _done(found, _("Handläggningsläget är registrerat."))
 
 
@@ -313,7 +330,7 @@ def ask(report_id: str) -> str | Response:
     found, secret = get_live_report(report_id)
     form = QuestionForm()
     if not form.validate():
-        return _again(found, secret, question_form=form)
+        return again(found, secret, question_form=form)
     try:
         channel.ask(
             found,
@@ -324,13 +341,13 @@ def ask(report_id: str) -> str | Response:
         )
     except channel.ChannelError as error:
         form.text.errors = [str(error)]
-        return _again(found, secret, question_form=form)
+        return again(found, secret, question_form=form)
     return _done(found, _("Frågan är skickad. Anmälaren ser den med sin uppföljningskod."))
 
 
 @bp.post("/anmalan/<report_id>/flytta")
 def move(report_id: str) -> Response:
-    """Move the report to another inbox (re-sealed to that inbox's key)."""
+    """Move the report to another inbox of its kind (re-sealed to that inbox's key)."""
     found, secret = get_live_report(report_id)
     form = MoveForm()
     form.inbox_id.choices = [(i.id, i.name) for i in db.session.scalars(sa.select(Inbox))]
@@ -339,7 +356,7 @@ def move(report_id: str) -> Response:
         flash(_("Välj en inkorg."), "error")
         return redirect(url_for(".report", report_id=found.id))
     try:
-        handling.move(
+        moving.move(
             found, target, secret, user=current_user, base_url=current_app.config["BASE_URL"]
         )
     except handling.HandlingError as error:

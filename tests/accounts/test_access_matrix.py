@@ -124,6 +124,7 @@ ROUTES: dict[str, Route] = {
     "staff_auth.logout": Route("POST", "/personal/logga-ut", everyone(302)),
     "staff.dashboard": Route("GET", "/personal/", staff(200)),
     "staff.inbox": Route("GET", "/personal/inkorg", staff(200)),
+    "casefile.find": Route("GET", "/personal/sok?referens=2026-AAAA-BBBB", staff(200)),
     "admin.users": Route("GET", "/personal/admin/anvandare", admins(200)),
     "admin.new_user": Route("GET", "/personal/admin/anvandare/ny", admins(200)),
     "admin.edit_user": Route("GET", "/personal/admin/anvandare/{user}", admins(200)),
@@ -205,13 +206,14 @@ ROUTES: dict[str, Route] = {
 REPORT_ROUTES: dict[str, tuple[str, str, int]] = {
     "staff.report": ("GET", "", 200),
     "staff.print_report": ("GET", "/utskrift", 200),
-    "staff.assess": ("POST", "/skyddsbedomning", 302),
+    "staff.assess": ("POST", "/skyddsbedomning", 200),
     "staff.decide": ("POST", "/beslut", 200),
     "staff.register": ("POST", "/registrerad", 200),
     "staff.outcome": ("POST", "/handlaggning", 200),
     "staff.feedback": ("POST", "/aterkoppling", 302),
     "staff.ask": ("POST", "/fraga", 200),
     "staff.move": ("POST", "/flytta", 302),
+    "casefile.add_note": ("POST", "/anteckning", 200),
 }
 TARGETS = ("barn_report", "vuxna_report", "random_uuid", "not_a_uuid")
 # Who reads which report: everyone else gets 404, never 403 (a non-member must not learn

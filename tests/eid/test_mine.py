@@ -72,7 +72,7 @@ def decide(office: Installation, report_id: str) -> tuple[FlaskClient, str]:
     staff = office.app.test_client()
     office.login(staff, VERA)
     base = f"/personal/anmalan/{report_id}"
-    staff.post(f"{base}/skyddsbedomning", data={"note": ""})
+    staff.post(f"{base}/skyddsbedomning", data={"note": "Ingen akut fara."})
     staff.post(f"{base}/beslut", data={"decision": "opened", "decided_on": "2026-12-02"})
     return staff, base
 

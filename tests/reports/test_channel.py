@@ -239,12 +239,13 @@ def test_a_moved_report_keeps_its_conversation_for_the_new_inbox(office: Install
     app = office.app
     _resident, code = send_report(app)
     rid = report_id(app)
-    office.add_user(VUXEN, "caseworker", inboxes=("Barn och unga", "Vuxna"))
+    office.add_inbox("Barn och unga Nord", subject_type="barn")
+    office.add_user(VUXEN, "caseworker", inboxes=("Barn och unga", "Barn och unga Nord"))
     staff = app.test_client()
     office.login(staff, VUXEN)
     staff.post(f"/personal/anmalan/{rid}/fraga", data={"text": "Flyttad fråga"})
     with app.app_context():
-        target = office.inbox("Vuxna").id
+        target = office.inbox("Barn och unga Nord").id
     assert (
         staff.post(f"/personal/anmalan/{rid}/flytta", data={"inbox_id": target}).status_code == 302
     )

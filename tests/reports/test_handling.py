@@ -40,6 +40,8 @@ from ..staff_helpers import Installation
 from .journey_helpers import PROFESSIONAL_CHILD
 
 BEA, VERA, BOTH = "bea@alvsbyn.invalid", "vera@alvsbyn.invalid", "bo@alvsbyn.invalid"
+NORA, NILS = "nora@alvsbyn.invalid", "nils@alvsbyn.invalid"
+NORD = "Barn och unga Nord"  # a second inbox for children (moves stay within a kind)
 ROW = re.compile(r'<tr class="([a-z-]*)">\s*<td><a href="/personal/anmalan/([0-9a-f-]{36})">')
 
 
@@ -447,7 +449,7 @@ def test_aterkoppling_is_offered_only_to_verified_professionals_who_asked(
     report_id = send(desk.app, reporter_email="anmalare@example.org", **overrides)
     client = signed_in(desk, BEA)
     base = f"/personal/anmalan/{report_id}"
-    client.post(f"{base}/skyddsbedomning", data={"note": ""})
+    client.post(f"{base}/skyddsbedomning", data={"note": "Ingen akut fara."})
     client.post(f"{base}/beslut", data={"decision": "opened", "decided_on": "2026-03-09"})
     assert ("Skicka återkoppling" in text(client.get(base))) is offered
     client.post(f"{base}/aterkoppling")
@@ -467,7 +469,7 @@ def test_the_feedback_address_does_not_stay_in_a_plain_column(
     report_id = submit_verified(desk.app, reporter_email="anmalare@example.org", **overrides)
     client = signed_in(desk, BEA)
     base = f"/personal/anmalan/{report_id}"
-    client.post(f"{base}/skyddsbedomning", data={"note": ""})
+    client.post(f"{base}/skyddsbedomning", data={"note": "Ingen akut fara."})
     client.post(f"{base}/beslut", data={"decision": "opened", "decided_on": "2026-03-09"})
     client.post(f"{base}/aterkoppling")
     with desk.app.app_context():
@@ -480,24 +482,33 @@ def test_the_feedback_address_does_not_stay_in_a_plain_column(
 
 def test_moving_a_report_reseals_it_for_the_target_inbox(desk: Installation) -> None:
     app = desk.app
-    # Given a report in "Barn och unga" with a sealed note and an addition from the reporter
+    # Given a second inbox for children, Nora in it, and a report in "Barn och unga" with a
+    # sealed note, a case note and an addition from the reporter
+    desk.add_inbox(NORD, subject_type="barn")
+    desk.add_user(NORA, "caseworker", inboxes=(NORD,))
     report_id = submit(app, what_happened="Flyttad KANARIE-text.")
-    bea, vera = signed_in(desk, BEA), signed_in(desk, VERA)
+    bea, vera = signed_in(desk, BEA), signed_in(desk, NORA)
     base = f"/personal/anmalan/{report_id}"
     bea.post(f"{base}/skyddsbedomning", data={"note": "Anteckning följer med."})
+    bea.post(f"{base}/anteckning", data={"case_note": "Journalanteckning följer med."})
     with app.app_context():
         report = db.session.get(Report, report_id)
         assert report is not None
         handling.add_message(report, "Tillägg följer med.", base_url="http://test")
-        vuxna_id = desk.inbox("Vuxna").id
+        vuxna_id = desk.inbox(NORD).id
     assert vera.get(base).status_code == 404
-    # When Bea moves it to "Vuxna"
+    # When Bea moves it to the other children's inbox
     response = bea.post(f"{base}/flytta", data={"inbox_id": vuxna_id})
     assert response.status_code == 302 and response.location == "/personal/inkorg"
-    # Then Vera reads all of it, and Bea no longer can
+    # Then Nora reads all of it, and Bea no longer can
     page = vera.get(base)
     assert page.status_code == 200
-    for part in ("Flyttad KANARIE-text.", "Anteckning följer med.", "Tillägg följer med."):
+    for part in (
+        "Flyttad KANARIE-text.",
+        "Anteckning följer med.",
+        "Tillägg följer med.",
+        "Journalanteckning följer med.",
+    ):
         assert part in text(page)
     assert bea.get(base).status_code == 404
     # And with the keys themselves: the source inbox's key opens nothing any more
@@ -507,7 +518,7 @@ def test_moving_a_report_reseals_it_for_the_target_inbox(desk: Installation) -> 
         barn = bootstrap.recover_inbox_secret(
             desk.inbox("Barn och unga"), desk.recovery_codes["Barn och unga"]
         )
-        vuxna = bootstrap.recover_inbox_secret(desk.inbox("Vuxna"), desk.recovery_codes["Vuxna"])
+        vuxna = bootstrap.recover_inbox_secret(desk.inbox(NORD), desk.recovery_codes[NORD])
         with pytest.raises(CryptoError):
             open_answers(report, barn.private)
         assert open_answers(report, vuxna.private)["what_happened"] == "Flyttad KANARIE-text."
@@ -539,24 +550,26 @@ def test_reports_about_the_same_person_are_linked_where_the_user_can_read_both(
 ) -> None:
     app = desk.app
     # Given two reports about the same child (the number typed differently), one of them moved
-    # to "Vuxna", and one about someone else
+    # to a second children's inbox, and one about someone else
+    desk.add_inbox(NORD, subject_type="barn")
+    desk.add_user(NILS, "caseworker", inboxes=("Barn och unga", NORD))
     barn = submit(app, identity_number=CHILD_PNR)
     vuxna = submit(app, identity_number="160505-1232")
     other = submit(app, identity_number="201605061231")
-    bo, bea = signed_in(desk, BOTH), signed_in(desk, BEA)
+    bo, bea = signed_in(desk, NILS), signed_in(desk, BEA)
     with app.app_context():
-        vuxna_inbox = desk.inbox("Vuxna").id
+        vuxna_inbox = desk.inbox(NORD).id
     assert (
         bea.post(f"/personal/anmalan/{vuxna}/flytta", data={"inbox_id": vuxna_inbox}).status_code
         == 302
     )
     # Then nothing is linked before the reports were opened (no tag without the key)
     assert _linked(bo, barn) == set()
-    # When Bo, who reads both inboxes, has opened both
+    # When Nils, who reads both inboxes, has opened both
     assert _linked(bo, vuxna) == {barn}
     assert _linked(bo, barn) == {vuxna}
     assert _linked(bo, other) == set()
-    # Then Bea, who reads only "Barn och unga", sees no link to the report in "Vuxna"
+    # Then Bea, who reads only "Barn och unga", sees no link to the report in the other one
     assert _linked(bea, barn) == set()
     # And a later report in her own inbox about the same child is linked for her
     later = submit(app, identity_number="201605051232")

@@ -233,7 +233,7 @@ def test_aterkoppling_for_a_child_has_a_deadline_until_sent(
     child = submit_verified(desk.app, **PROFESSIONAL)
     client = signed_in(desk)
     base = f"/personal/anmalan/{child}"
-    client.post(f"{base}/skyddsbedomning", data={"note": ""})
+    client.post(f"{base}/skyddsbedomning", data={"note": "Ingen akut fara."})
     client.post(f"{base}/beslut", data={"decision": "opened", "decided_on": "2026-03-09"})
     with desk.app.app_context():
         found = report(desk, child)
@@ -289,7 +289,7 @@ def test_the_registration_date_lies_between_receipt_and_today(
     child = submit(desk.app)
     client = signed_in(desk)
     base = f"/personal/anmalan/{child}"
-    client.post(f"{base}/skyddsbedomning", data={"note": ""})
+    client.post(f"{base}/skyddsbedomning", data={"note": "Ingen akut fara."})
     client.post(f"{base}/beslut", data={"decision": "opened", "decided_on": "2026-03-09"})
     response = client.post(
         f"{base}/registrerad", data={"registered_on": registered_on, "case_reference": "SN 1"}
