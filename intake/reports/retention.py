@@ -95,7 +95,7 @@ def purge(*, today: date) -> list[Due]:
         )
     db.session.commit()
     if gone:
-        gallring.reclaim("report", "report_message", "case_note")
+        gallring.reclaim("report", "report_message", "channel_message", "case_note")
     return gone
 
 
