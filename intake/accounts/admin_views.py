@@ -12,7 +12,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from werkzeug.wrappers import Response
 
-from intake import audit, audit_anchors, audit_names, bootstrap, clock, gallring
+from intake import audit, audit_anchors, audit_names, bootstrap, clock, gallring, outbox
 from intake.accounts import guard, service
 from intake.accounts.admin_forms import (
     GrantForm,
@@ -372,6 +372,53 @@ def audit_log() -> str:
         page=page,
         verdict=verdict,
     )
+
+
+@bp.post("/e-post/<int:message_id>/forsok-igen")
+def requeue_mail(message_id: int) -> Response:
+    """Give a failed mail a fresh round of attempts, if its address is still there."""
+    if not EmptyForm().validate():
+        abort(400)
+    try:
+        message = outbox.requeue(message_id)
+    except outbox.NotFailed:
+        abort(404)
+    except outbox.NoRecipient:
+        flash(
+            _(
+                "E-postmeddelandet kan inte skickas igen: mottagarens adress raderades när "
+                "tjänsten gav upp. Ta bort det från listan och kontakta mottagaren på annat sätt."
+            ),
+            "error",
+        )
+        return redirect(url_for("staff.dashboard"))
+    _log("failed_mail_requeued", "outbox", message.id, template=message.template)
+    db.session.commit()
+    flash(_("E-postmeddelandet skickas igen."), "info")
+    return redirect(url_for("staff.dashboard"))
+
+
+@bp.post("/e-post/<int:message_id>/ta-bort")
+def dismiss_mail(message_id: int) -> Response:
+    """Take a failed mail off the list (the audit log keeps what it was)."""
+    if not EmptyForm().validate():
+        abort(400)
+    try:
+        message = outbox.dismiss(message_id)
+    except outbox.NotFailed:
+        abort(404)
+    _log(
+        "failed_mail_dismissed",
+        "outbox",
+        message.id,
+        template=message.template,
+        error=message.last_error,
+        created_at=message.created_at.isoformat(),
+        failed_at=message.failed_at.isoformat() if message.failed_at else None,
+    )
+    db.session.commit()
+    flash(_("E-postmeddelandet är borttaget från listan."), "info")
+    return redirect(url_for("staff.dashboard"))
 
 
 @dataclass(frozen=True)
