@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -54,6 +55,9 @@ DEFAULTS: dict[str, Any] = {
     "SESSION_COOKIE_HTTPONLY": True,
     "SESSION_COOKIE_SAMESITE": "Lax",
     "SESSION_COOKIE_NAME": "intake_session",
+    # The session cookie's signature dies this long after it was last written (resident drafts;
+    # a signed-in staff member's cookie is re-signed as they work, intake.accounts.guard), so it
+    # must outlast STAFF_IDLE_MINUTES: the staff timeouts are the server-side row's.
     "PERMANENT_SESSION_LIFETIME": 2 * 3600,
     "BABEL_DEFAULT_LOCALE": "sv",
     "BABEL_DEFAULT_TIMEZONE": "Europe/Stockholm",
@@ -202,6 +206,18 @@ def _from_environment(environ: Mapping[str, str]) -> dict[str, Any]:
     return values
 
 
+def _check_staff_timeouts(config: Mapping[str, Any]) -> None:
+    """Refuse an idle limit the session cookie would not outlive (it would sign staff out
+    earlier than the idle limit says)."""
+    lifetime = config["PERMANENT_SESSION_LIFETIME"]
+    seconds = lifetime.total_seconds() if isinstance(lifetime, timedelta) else float(lifetime)
+    if config["STAFF_IDLE_MINUTES"] * 60 > seconds:
+        raise ConfigError(
+            "STAFF_IDLE_MINUTES är längre än PERMANENT_SESSION_LIFETIME: "
+            "kakan skulle logga ut personal innan tidsgränsen för inaktivitet."
+        )
+
+
 def load_config(app: Flask, overrides: Mapping[str, Any] | None) -> None:
     """Fill app.config from the four layers and check that the secrets are there."""
     app.config.from_mapping(DEFAULTS)
@@ -229,6 +245,7 @@ def load_config(app: Flask, overrides: Mapping[str, Any] | None) -> None:
         }
     if app.config["SESSION_COOKIE_SECURE"] is None:
         app.config["SESSION_COOKIE_SECURE"] = app.config["BASE_URL"].startswith("https:")
+    _check_staff_timeouts(app.config)
 
     if app.config.get("SECRET_KEY") and app.config.get("APP_KEYS") and "AUDIT_KEYS" in app.config:
         return

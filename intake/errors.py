@@ -10,10 +10,12 @@ from flask import Flask, current_app, render_template, request
 from flask.sessions import SecureCookieSessionInterface, SessionMixin
 from flask.wrappers import Response
 from flask_wtf.csrf import CSRFError, generate_csrf
+from itsdangerous import TimestampSigner, URLSafeTimedSerializer
 from limits.errors import StorageError
 from redis.exceptions import RedisError
 from werkzeug.exceptions import HTTPException
 
+from intake import clock
 from intake.extensions import db
 
 log = logging.getLogger(__name__)
@@ -99,6 +101,15 @@ def _unexpected(error: Exception) -> tuple[str, int]:
     return render_template("errors/500.html"), 500
 
 
+class ClockSigner(TimestampSigner):
+    """Cookie signatures dated by `intake.clock` (the project's only wall-clock read), so the
+    cookie's age limit (PERMANENT_SESSION_LIFETIME) and the staff timeouts share one clock."""
+
+    def get_timestamp(self) -> int:
+        """Now, in whole seconds since the epoch."""
+        return int(clock.now().timestamp())
+
+
 class GuardedSessionInterface(SecureCookieSessionInterface):
     """Signed-cookie sessions whose cookie a rejected request never replaces or clears.
 
@@ -110,6 +121,13 @@ class GuardedSessionInterface(SecureCookieSessionInterface):
     has no cookie of ours, or it would have sent it). A 503 never writes it: its transaction
     was rolled back, so nothing in the session may point at what was not stored.
     """
+
+    def get_signing_serializer(self, app: Flask) -> URLSafeTimedSerializer | None:
+        """Flask's serializer, with signatures dated by `intake.clock`."""
+        serializer = super().get_signing_serializer(app)
+        if serializer is not None:
+            serializer.signer = ClockSigner
+        return serializer
 
     def save_session(self, app: Flask, session: SessionMixin, response: Response) -> None:
         """Write the cookie as Flask does, unless the request was refused (see the class)."""

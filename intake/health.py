@@ -53,6 +53,9 @@ class FailedMail:
     created_at: datetime
     failed_at: datetime
     error: str
+    id: int = 0
+    # Whether the address is still there (a resend is possible); usually wiped on giving up.
+    resendable: bool = False
 
 
 @dataclass(frozen=True)
@@ -130,12 +133,17 @@ def failed_since(since: datetime) -> list[FailedMail]:
             OutboxMessage.created_at,
             OutboxMessage.failed_at,
             OutboxMessage.last_error,
+            OutboxMessage.id,
+            OutboxMessage.recipient_protected.is_not(None),
         )
         .where(OutboxMessage.failed_at >= since)
         .order_by(OutboxMessage.failed_at.desc())
         .limit(FAILED_LIST_LIMIT)
     ).all()
-    return [FailedMail(row[0], row[1], row[2] or row[1], row[3] or "") for row in rows]
+    return [
+        FailedMail(row[0], row[1], row[2] or row[1], row[3] or "", row[4], bool(row[5]))
+        for row in rows
+    ]
 
 
 def check(*, now: datetime) -> Health:

@@ -239,6 +239,40 @@ def _failed(message: OutboxMessage, error: Exception) -> None:
         )
 
 
+class NotFailed(LookupError):
+    """No failed message by that id (sent, still trying, or gone)."""
+
+
+class NoRecipient(ValueError):
+    """A failed message whose address was wiped when it was given up: it cannot be resent."""
+
+
+def _failed_message(message_id: int) -> OutboxMessage:
+    message = db.session.get(OutboxMessage, message_id)
+    if message is None or message.failed_at is None or message.sent_at is not None:
+        raise NotFailed(message_id)
+    return message
+
+
+def requeue(message_id: int) -> OutboxMessage:
+    """Give a failed message a fresh round of attempts (an admin's "try again"), in the
+    caller's transaction. Raises NotFailed, or NoRecipient when its address is gone."""
+    message = _failed_message(message_id)
+    if message.recipient_protected is None:
+        raise NoRecipient(message_id)
+    message.failed_at, message.last_error, message.claimed_until = None, None, None
+    message.attempts, message.next_attempt_at = 0, clock.now()
+    return message
+
+
+def dismiss(message_id: int) -> OutboxMessage:
+    """Delete a failed message (an admin has dealt with it), in the caller's transaction; the
+    row holds no address or content by then. Returns it for the audit record."""
+    message = _failed_message(message_id)
+    db.session.delete(message)
+    return message
+
+
 def pending_count() -> int:
     """Messages not yet sent nor given up."""
     return (

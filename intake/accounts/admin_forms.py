@@ -61,7 +61,7 @@ class UserForm(forms.UserForm):
 
 
 class InboxForm(FlaskForm):
-    """Name, notification address and retention of an inbox."""
+    """Name, notification address and handling options of an inbox."""
 
     name = StringField(
         _l("Namn"), validators=[InputRequired(_l("Skriv ett namn.")), Length(max=120)]
@@ -76,13 +76,8 @@ class InboxForm(FlaskForm):
         ],
         description=_l("Hit skickas meddelandet om att en ny anmälan har kommit, utan innehåll."),
     )
-    retention_days = IntegerField(
-        _l("Gallring, dagar efter registrering i verksamhetssystemet"),
-        validators=[
-            InputRequired(_l("Skriv ett antal dagar.")),
-            NumberRange(min=1, max=3650, message=_l("Skriv ett tal mellan 1 och 3650.")),
-        ],
-    )
+    # No retention figure here: the gallringsbeslut (intake.gallring) decide when reports go;
+    # the inbox's old `retention_days` column drives nothing and is no longer shown.
     require_eid_professional = BooleanField(
         _l("Yrkesverksamma måste logga in med e-legitimation för att skicka en anmälan hit")
     )

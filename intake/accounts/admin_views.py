@@ -3,13 +3,16 @@ gallringsbeslut."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from dataclasses import dataclass
+
 import sqlalchemy as sa
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from werkzeug.wrappers import Response
 
-from intake import audit, audit_anchors, bootstrap, clock, gallring
+from intake import audit, audit_anchors, audit_names, bootstrap, clock, gallring, outbox
 from intake.accounts import guard, service
 from intake.accounts.admin_forms import (
     GrantForm,
@@ -22,7 +25,8 @@ from intake.accounts.forms import ROLE_LABELS, EmptyForm
 from intake.accounts.models import ADMIN, Membership, User
 from intake.crypto import CryptoError, custody
 from intake.extensions import db
-from intake.reports.models import Inbox, RoutingRule
+from intake.reports import choices
+from intake.reports.models import Inbox, Report, RoutingRule
 
 bp = Blueprint("admin", __name__, url_prefix="/personal/admin")
 bp.before_request(guard.require_staff)
@@ -70,7 +74,6 @@ def users() -> str:
         users=everyone,
         role_labels=ROLE_LABELS,
         form=EmptyForm(),
-        placeholders=bootstrap.placeholders(),
     )
 
 
@@ -163,26 +166,23 @@ def inboxes() -> str:
         "admin/inboxes.html",
         inboxes=rows,
         members=members,
-        placeholders=bootstrap.placeholders(),
     )
 
 
 @bp.route("/inkorgar/<int:inbox_id>", methods=["GET", "POST"])
 def edit_inbox(inbox_id: int) -> str | Response:
-    """Name, notification address, retention; members and grants."""
+    """Name, notification address, handling options; members and grants."""
     inbox = get_inbox(inbox_id)
     form = InboxForm(obj=inbox)
     if form.validate_on_submit():
         inbox.name = form.name.data.strip()
         inbox.notification_email = (form.notification_email.data or "").strip() or None
-        inbox.retention_days = form.retention_days.data
         inbox.require_eid_professional = bool(form.require_eid_professional.data)
         inbox.adult_outcomes = (form.adult_outcomes.data or "").strip() or None
         _log(
             "inbox_changed",
             "inbox",
             inbox.id,
-            retention_days=inbox.retention_days,
             require_eid_professional=inbox.require_eid_professional,
         )
         db.session.commit()
@@ -222,7 +222,6 @@ def _render_inbox(inbox: Inbox, form: InboxForm, grant: GrantForm) -> str:
         members=members,
         is_member=is_member,
         empty=EmptyForm(),
-        placeholders=bootstrap.placeholders(),
     )
 
 
@@ -286,7 +285,13 @@ def _render_rules(form: RuleForm) -> str:
     ordered = db.session.scalars(sa.select(RoutingRule).order_by(RoutingRule.position)).all()
     fallback = db.session.scalar(sa.select(Inbox).where(Inbox.is_fallback.is_(True)))
     return render_template(
-        "admin/rules.html", rules=ordered, form=form, empty=EmptyForm(), fallback=fallback
+        "admin/rules.html",
+        rules=ordered,
+        form=form,
+        empty=EmptyForm(),
+        fallback=fallback,
+        subject_label=lambda code: choices.label_of(choices.SUBJECT_TYPES, code),
+        reporter_label=lambda code: choices.label_of(choices.REPORTER_TYPES, code),
     )
 
 
@@ -346,21 +351,99 @@ def audit_log() -> str:
     if action:
         query = query.where(audit.AuditEvent.action == action)
     if target:
-        query = query.where(audit.AuditEvent.target_id == target)
+        # A report is found by its reference too (the log shows references, not ids).
+        by_reference = db.session.scalar(sa.select(Report.id).where(Report.reference == target))
+        query = query.where(audit.AuditEvent.target_id == (by_reference or target))
     page = max(request.args.get("sida", 1, type=int), 1)
     events = db.session.scalars(query.limit(100).offset((page - 1) * 100)).all()
     actions = db.session.scalars(
         sa.select(audit.AuditEvent.action).distinct().order_by(audit.AuditEvent.action)
     ).all()
+    actions = sorted(actions, key=audit_names.event_name)
     verdict = audit_anchors.verify()
     return render_template(
         "admin/audit.html",
         events=events,
         actions=actions,
+        references=report_references(events),
+        event_name=audit_names.event_name,
+        target_name=audit_names.target_name,
         filters={"vem": actor, "handelse": action, "objekt": target},
         page=page,
         verdict=verdict,
     )
+
+
+@bp.post("/e-post/<int:message_id>/forsok-igen")
+def requeue_mail(message_id: int) -> Response:
+    """Give a failed mail a fresh round of attempts, if its address is still there."""
+    if not EmptyForm().validate():
+        abort(400)
+    try:
+        message = outbox.requeue(message_id)
+    except outbox.NotFailed:
+        abort(404)
+    except outbox.NoRecipient:
+        flash(
+            _(
+                "E-postmeddelandet kan inte skickas igen: mottagarens adress raderades när "
+                "tjänsten gav upp. Ta bort det från listan och kontakta mottagaren på annat sätt."
+            ),
+            "error",
+        )
+        return redirect(url_for("staff.dashboard"))
+    _log("failed_mail_requeued", "outbox", message.id, template=message.template)
+    db.session.commit()
+    flash(_("E-postmeddelandet skickas igen."), "info")
+    return redirect(url_for("staff.dashboard"))
+
+
+@bp.post("/e-post/<int:message_id>/ta-bort")
+def dismiss_mail(message_id: int) -> Response:
+    """Take a failed mail off the list (the audit log keeps what it was)."""
+    if not EmptyForm().validate():
+        abort(400)
+    try:
+        message = outbox.dismiss(message_id)
+    except outbox.NotFailed:
+        abort(404)
+    _log(
+        "failed_mail_dismissed",
+        "outbox",
+        message.id,
+        template=message.template,
+        error=message.last_error,
+        created_at=message.created_at.isoformat(),
+        failed_at=message.failed_at.isoformat() if message.failed_at else None,
+    )
+    db.session.commit()
+    flash(_("E-postmeddelandet är borttaget från listan."), "info")
+    return redirect(url_for("staff.dashboard"))
+
+
+@dataclass(frozen=True)
+class ReportReference:
+    """How the log names a report: its reference, and whether its content is purged."""
+
+    reference: str
+    purged: bool
+
+
+def report_references(events: Sequence[audit.AuditEvent]) -> dict[str, ReportReference]:
+    """The references of the reports a page of events is about, in one query."""
+    ids = {e.target_id for e in events if e.target_type == "report" and e.target_id}
+    if not ids:
+        return {}
+    rows = db.session.execute(
+        sa.select(Report.id, Report.reference, Report.purged_at).where(Report.id.in_(ids))
+    )
+    return {id_: ReportReference(ref, purged is not None) for id_, ref, purged in rows}
+
+
+@bp.app_template_global("setup_placeholders")
+def setup_placeholders() -> bootstrap.Placeholders:
+    """Setup's stand-in addresses still in use (warned about once, on the admin's overview)."""
+    return bootstrap.placeholders()
 
 
 @bp.app_template_global("gallring_missing")

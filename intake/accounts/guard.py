@@ -73,6 +73,11 @@ def active_session() -> sessions.ActiveSession | None:
         g.staff_session = sessions.resume(cookie, timeouts=timeouts()) if cookie else None
         if cookie and g.staff_session is None:
             session.pop(COOKIE, None)
+        elif g.staff_session is not None and g.staff_session.touched:
+            # The cookie's signature is dated and dies after PERMANENT_SESSION_LIFETIME unless
+            # re-signed: re-sign it whenever use moves the idle clock on, so that the idle and
+            # absolute timeouts of the server-side row decide when a caseworker is signed out.
+            session.modified = True
     found: sessions.ActiveSession | None = g.staff_session
     return found
 

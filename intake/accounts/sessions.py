@@ -40,6 +40,8 @@ class ActiveSession:
     row: StaffSession
     user: User
     key: bytes
+    # Whether this request moved the idle clock on (then the cookie is signed afresh too).
+    touched: bool = False
 
     @property
     def second_factor_done(self) -> bool:
@@ -95,12 +97,13 @@ def resume(cookie: Any, *, timeouts: Timeouts) -> ActiveSession | None:
         db.session.delete(row)
         db.session.commit()
         return None
-    active = ActiveSession(row=row, user=user, key=key)
+    touched = now - row.last_seen_at > TOUCH_EVERY
+    active = ActiveSession(row=row, user=user, key=key, touched=touched)
     try:
         active.private_key()
     except CryptoError:
         return None
-    if now - row.last_seen_at > TOUCH_EVERY:
+    if touched:
         row.last_seen_at = now
         db.session.commit()
     return active

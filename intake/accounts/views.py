@@ -7,6 +7,7 @@ from flask import (
     Blueprint,
     current_app,
     flash,
+    g,
     redirect,
     render_template,
     request,
@@ -234,3 +235,13 @@ def logout() -> Response:
 @bp.app_context_processor
 def _logout_form() -> dict[str, object]:
     return {"logout_form": EmptyForm}
+
+
+@bp.app_template_global("member_of_an_inbox")
+def member_of_an_inbox() -> bool:
+    """Whether the signed-in user belongs to an inbox (only then is the inbox link of use)."""
+    if not current_user.is_authenticated:
+        return False
+    if "member_of_an_inbox" not in g:
+        g.member_of_an_inbox = bool(service.member_inbox_ids(current_user))
+    return bool(g.member_of_an_inbox)

@@ -142,6 +142,9 @@ ROUTES: dict[str, Route] = {
     "admin.move_rule": Route("POST", "/personal/admin/routning/{rule}/upp", admins(302)),
     "admin.audit_log": Route("GET", "/personal/admin/logg", admins(200)),
     "admin.retention_decisions": Route("GET", "/personal/admin/gallring", admins(200)),
+    # Failed mail: no such row, so the admin gets 404 behind the guard.
+    "admin.requeue_mail": Route("POST", "/personal/admin/e-post/999999/forsok-igen", admins(404)),
+    "admin.dismiss_mail": Route("POST", "/personal/admin/e-post/999999/ta-bort", admins(404)),
     # Citizen dialogues. {dialogue}: a coming dialogue; 999999 ids exist nowhere, so the
     # routes that would change something answer 404 behind their guard.
     "dialogues.index": Route("GET", "/dialoger/", everyone(200)),
