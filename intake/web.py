@@ -154,6 +154,7 @@ def register(app: Flask) -> None:
     from intake.dialogues.views import bp as dialogues
     from intake.followup.views import bp as followup_staff
     from intake.followup.views import public as promise
+    from intake.reports.discard_views import bp as discard
     from intake.reports.eid_views import bp as eid
     from intake.reports.followup_views import bp as followup
     from intake.reports.mine_views import bp as mine
@@ -166,6 +167,7 @@ def register(app: Flask) -> None:
     for blueprint in (
         site,
         reports,
+        discard,
         eid,
         followup,
         mine,
