@@ -21,6 +21,7 @@ from werkzeug.routing import IntegerConverter, Map
 from werkzeug.wrappers import Response
 
 from intake import clock, database, gallring, installation, law, outbound, outbox, textguard
+from intake.followup import wording
 
 MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations"
 
@@ -186,6 +187,7 @@ def register(app: Flask) -> None:
     app.before_request(textguard.check)
     app.after_request(_security_headers)
     app.jinja_env.filters["local_time"] = _local_time
+    app.jinja_env.filters["commitment_text"] = wording.displayed
     app.jinja_env.globals["language_links"] = _language_links
     app.jinja_env.globals["current_locale"] = lambda: str(get_locale())
     app.jinja_env.globals["law"] = law
