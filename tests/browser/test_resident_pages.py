@@ -99,5 +99,13 @@ def test_the_receipt_links_to_follow_up_and_prints_both_codes(sized: Page) -> No
     expect(sized.get_by_role("link", name="Lämna sidan snabbt")).to_be_hidden()
     sized.emulate_media(media="screen")
     expect(sized.locator(".print-only").first).to_be_hidden()
+    code = sized.locator(".followup-code").inner_text().strip()
     sized.get_by_role("link", name="sidan för uppföljning").click()
     expect(sized).to_have_url(url_of("uppfoljning/"))
+    # And with the code, the status says what it means and what it doesn't
+    sized.get_by_label("Uppföljningskod").fill(code)
+    sized.get_by_role("button", name="Fortsätt").click()
+    expect(sized.get_by_text("Status: Mottagen")).to_be_visible()
+    expect(sized.get_by_text("Det betyder inte", exact=False).first).to_be_visible()
+    audit(sized, watch, "follow-up status")
+    no_sideways_scroll(sized)
