@@ -26,7 +26,7 @@ system-deps:
 	bin/system-deps
 
 run: install translations
-	bin/serve-local $(HOST) $(PORT)
+	@VENV=$(VENV) exec bin/serve-local $(HOST) $(PORT)
 
 test: system-deps install translations lint test-sqlite test-postgres
 

@@ -30,6 +30,7 @@ UPDATED_ON = date(2026, 12, 2)
 PUBLIC_PAGES = (
     "/",
     "/orosanmalan/",
+    "/orosanmalan/radera-svar",
     "/orosanmalan/uppfoljning/",
     "/orosanmalan/mina-anmalningar/",
     "/dialoger/",

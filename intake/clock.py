@@ -3,6 +3,11 @@
 Everything time-related in the project goes through this module so that tests can freeze time
 by monkeypatching ``intake.clock.now`` and so that "which day is it?" is always answered in
 Stockholm local time, never in UTC or the server's local zone.
+
+The holiday table is kept here, by hand, on purpose: which days count for a statutory deadline
+is a legal fact the project states itself (lagen (1989:253) om allmänna helgdagar, plus the
+municipality's closed eves). tests/test_holidays_library.py checks it against python-holidays
+(`holidays.Sweden`) for 50 years, so the arithmetic cannot drift unnoticed.
 """
 
 from __future__ import annotations

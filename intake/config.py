@@ -76,6 +76,9 @@ DEFAULTS: dict[str, Any] = {
     "DPO_CONTACT": "dataskyddsombud@alvsbyn.se",
     # The admin `flask --app intake setup` creates; `.invalid` until set (intake.bootstrap).
     "FIRST_ADMIN_EMAIL": "admin@alvsbyn.invalid",
+    # A local trial only (`make run` turns it on): staff forms accept `.invalid` stand-ins such
+    # as the README's, so users and inboxes can be tried out without real addresses.
+    "ALLOW_STAND_IN_EMAILS": False,
     "OFFICE_OPENS": "08:00",
     "OFFICE_CLOSES": "16:30",
     "STAFF_IDLE_MINUTES": 30,
@@ -150,6 +153,7 @@ ENVIRONMENT: dict[str, str] = {
     "WORKER_STALE_SECONDS": "WORKER_STALE_SECONDS",
     "MAIL_STALE_SECONDS": "MAIL_STALE_SECONDS",
     "FIRST_ADMIN_EMAIL": "FIRST_ADMIN_EMAIL",
+    "ALLOW_STAND_IN_EMAILS": "ALLOW_STAND_IN_EMAILS",
     "AUDIT_ANCHOR_FILE": "AUDIT_ANCHOR_FILE",
     "TRUSTED_PROXIES": "TRUSTED_PROXIES",
     "METRICS_TOKEN": "METRICS_TOKEN",
@@ -180,7 +184,7 @@ _INTEGERS = {
     "AUDIT_ANCHOR_EVERY_SECONDS",
 }
 _FLOATS = {"EID_TIMEOUT_SECONDS"}
-_BOOLEANS = {"MAIL_USE_TLS", "SESSION_COOKIE_SECURE"}
+_BOOLEANS = {"MAIL_USE_TLS", "SESSION_COOKIE_SECURE", "ALLOW_STAND_IN_EMAILS"}
 
 
 def instance_path_from_environment() -> str | None:

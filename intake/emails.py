@@ -14,12 +14,16 @@ Addresses are stored in lower case: the service compares them (sign-in, "already
 and no mail system the municipality meets treats the local part's case as meaningful.
 
 Setup's stand-ins end in `.invalid` (RFC 2606: never resolves). `email-validator` refuses
-that name; `stand_in_ok=True` lets setup and the outbox accept them, forms never do.
+that name; `stand_in_ok=True` lets setup and the outbox accept them. The staff forms for users
+and inboxes (`Address(stand_ins=True)`) accept them only while ALLOW_STAND_IN_EMAILS is on — a
+local trial (`make run` turns it on) where the README's `.invalid` examples must work and no
+mail leaves the machine. Residents' forms never do.
 """
 
 from __future__ import annotations
 
 from email_validator import EmailNotValidError, validate_email
+from flask import current_app
 from flask_babel import lazy_gettext as _l
 from wtforms import Field, Form
 from wtforms.validators import ValidationError
@@ -71,12 +75,20 @@ def message_for(error: InvalidAddress) -> str:
 
 
 class Address:
-    """WTForms validator: a valid address, replaced in the field by its stored form."""
+    """WTForms validator: a valid address, replaced in the field by its stored form.
+
+    `stand_ins=True` (staff forms only): a `.invalid` stand-in passes while the app's
+    ALLOW_STAND_IN_EMAILS is on.
+    """
+
+    def __init__(self, *, stand_ins: bool = False) -> None:
+        self.stand_ins = stand_ins
 
     def __call__(self, form: Form, field: Field) -> None:
         if not field.data:
             return
+        allowed = self.stand_ins and bool(current_app.config.get("ALLOW_STAND_IN_EMAILS"))
         try:
-            field.data = normalise(str(field.data))
+            field.data = normalise(str(field.data), stand_in_ok=allowed)
         except InvalidAddress as error:
             raise ValidationError(message_for(error)) from error

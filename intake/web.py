@@ -22,6 +22,7 @@ from werkzeug.routing import IntegerConverter, Map
 from werkzeug.wrappers import Response
 
 from intake import clock, database, gallring, installation, law, outbound, outbox, textguard
+from intake.followup import wording
 
 MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations"
 
@@ -158,6 +159,7 @@ def register(app: Flask) -> None:
     from intake.followup.views import bp as followup_staff
     from intake.followup.views import public as promise
     from intake.reports.casefile_views import bp as casefile
+    from intake.reports.discard_views import bp as discard
     from intake.reports.eid_views import bp as eid
     from intake.reports.followup_views import bp as followup
     from intake.reports.mine_views import bp as mine
@@ -170,6 +172,7 @@ def register(app: Flask) -> None:
     for blueprint in (
         site,
         reports,
+        discard,
         eid,
         followup,
         mine,
@@ -189,6 +192,7 @@ def register(app: Flask) -> None:
     app.before_request(textguard.check)
     app.after_request(_security_headers)
     app.jinja_env.filters["local_time"] = _local_time
+    app.jinja_env.filters["commitment_text"] = wording.displayed
     app.jinja_env.globals["language_links"] = _language_links
     app.jinja_env.globals["current_locale"] = lambda: str(get_locale())
     app.jinja_env.globals["law"] = law

@@ -71,7 +71,7 @@ class InboxForm(FlaskForm):
         validators=[
             Optional(),
             SavedPlaceholder(),
-            emails.Address(),
+            emails.Address(stand_ins=True),
             Length(max=254),
         ],
         description=_l("Hit skickas meddelandet om att en ny anmälan har kommit, utan innehåll."),

@@ -72,7 +72,7 @@ class UserForm(FlaskForm):
         _l("E-postadress"),
         validators=[
             InputRequired(_l("Skriv e-postadressen.")),
-            emails.Address(),
+            emails.Address(stand_ins=True),
             Length(max=254),
         ],
     )

@@ -38,9 +38,10 @@ def _second_factor_limit() -> str:
 
 def _wait_message(delayed: service.LoginDelayed) -> str:
     return str(
-        _(
-            "För många misslyckade försök. Vänta %(s)d sekunder och försök igen.",
-            s=delayed.seconds,
+        ngettext(
+            "För många misslyckade försök. Vänta %(num)d sekund och försök igen.",
+            "För många misslyckade försök. Vänta %(num)d sekunder och försök igen.",
+            delayed.seconds,
         )
     )
 

@@ -25,6 +25,7 @@ from intake.dialogues.models import (
     CANCELLED,
     CONFIRMED,
     WAITLISTED,
+    WITHDRAWN,
     Dialogue,
     Question,
     Registration,
@@ -221,6 +222,10 @@ def attendee_list(dialogue_id: int) -> str:
     return render_template("organiser/attendees_print.html", dialogue=dialogue, attendees=attendees)
 
 
+# The export's headers are Swedish; so are its status values (the words of the attendee page).
+STATUS_WORDS = {CONFIRMED: "bekräftad", WAITLISTED: "reserv", WITHDRAWN: "avbokad"}
+
+
 @bp.get("/<int:dialogue_id>/deltagare.csv")
 def attendee_csv(dialogue_id: int) -> Response:
     """Attendees as CSV (semicolon-separated, UTF-8 with BOM for Excel)."""
@@ -231,7 +236,7 @@ def attendee_csv(dialogue_id: int) -> Response:
     for registration, person, position in _attendees(dialogue):
         writer.writerow(
             [
-                registration.status,
+                STATUS_WORDS.get(registration.status, registration.status),
                 position or "",
                 *(
                     _safe(v)
@@ -244,7 +249,7 @@ def attendee_csv(dialogue_id: int) -> Response:
         )
     _log("attendees_exported", dialogue)
     db.session.commit()
-    response = Response("\ufeff" + buffer.getvalue(), mimetype="text/csv; charset=utf-8")
+    response = Response("\ufeff" + buffer.getvalue(), content_type="text/csv; charset=utf-8")
     response.headers["Content-Disposition"] = (
         f'attachment; filename="dialog-{dialogue.id}-deltagare.csv"'
     )

@@ -74,6 +74,8 @@ COMMITMENTS = (
         "activities",
     ),
     (
+        # The document's own spelling; residents see it corrected, with a note
+        # (intake.followup.wording).
         "Kommunen kommer att göra en droganeundersökning varje år på skolorna i kommunen.",
         "Droger",
         MUNICIPALITY,

@@ -282,7 +282,7 @@ def report_csv() -> Response:
     """The same report as CSV: one line per commitment and year, then the dialogues' themes."""
     start, end = _period()
     _ledger, years = reporting.build(start, end, today=_today())
-    response = Response("\ufeff" + reporting.to_csv(years), mimetype="text/csv; charset=utf-8")
+    response = Response("\ufeff" + reporting.to_csv(years), content_type="text/csv; charset=utf-8")
     response.headers["Content-Disposition"] = (
         f'attachment; filename="medborgarlofte-{start.isoformat()}-{end.isoformat()}.csv"'
     )

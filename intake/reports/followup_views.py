@@ -1,5 +1,5 @@
 """The anonymous reporter's follow-up at /orosanmalan/uppfoljning: add information, see a
-coarse status (mottagen / under bedömning / avslutad) and nothing covered by secrecy."""
+coarse status (intake.reports.public_status) and nothing covered by secrecy."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from wtforms import HiddenField, StringField, TextAreaField
 from wtforms.validators import InputRequired, Length
 
 from intake.extensions import limiter
-from intake.reports import channel, followup, handling
+from intake.reports import channel, followup, handling, public_status
 from intake.reports.channel_forms import AnswerForm
 from intake.reports.models import Report
 
@@ -65,7 +65,8 @@ def _status(
     """The status page, with the channel opened with the code typed in this request only."""
     return render_template(
         "reports/followup_status.html",
-        status=handling.coarse_status(report),
+        status=public_status.public_status(report.status),
+        states=public_status.PUBLIC_STATES,
         form=form,
         messages=channel.for_reporter(report, code),
         answer_form=(answer or AnswerForm(formdata=None, code=code))

@@ -373,15 +373,6 @@ def add_message(report: Report, text: str, *, base_url: str) -> None:
     db.session.commit()
 
 
-def coarse_status(report: Report) -> str:
-    """What the anonymous reporter may see: mottagen, under bedömning or avslutad."""
-    if report.status == RECEIVED:
-        return "mottagen"
-    if report.status == ASSESSED:
-        return "under_bedomning"
-    return "avslutad"
-
-
 def answers_json(answers: dict[str, Any]) -> str:
     """The answers as JSON, for the export."""
     return json.dumps(answers, ensure_ascii=False, indent=2)

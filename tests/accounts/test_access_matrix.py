@@ -101,6 +101,7 @@ ROUTES: dict[str, Route] = {
     "reports.check": Route("GET", "/orosanmalan/granska", everyone(302)),
     "reports.receipt": Route("GET", "/orosanmalan/kvitto", everyone(302)),
     "reports.discard": Route("POST", "/orosanmalan/avbryt", everyone(302)),
+    "discard.confirm": Route("GET", "/orosanmalan/radera-svar", everyone(200)),
     # Without a broker configured (as here), e-legitimation sends everyone to the start page.
     "eid.sign_in": Route("POST", "/orosanmalan/e-legitimation/logga-in", everyone(302)),
     "eid.back": Route("GET", "/orosanmalan/e-legitimation/retur", everyone(302)),

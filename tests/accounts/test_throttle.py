@@ -64,7 +64,7 @@ def attempt(app: Flask, email: str, password: str | None = None) -> Outcome:
 
 def waited(outcome: Outcome) -> int:
     """The seconds a 429 asks for (0 for any other answer)."""
-    found = re.search(r"Vänta (\d+) sekunder", " ".join(outcome[1]))
+    found = re.search(r"Vänta (\d+) sekund(?:er)?", " ".join(outcome[1]))
     return int(found.group(1)) if outcome[0] == 429 and found else 0
 
 

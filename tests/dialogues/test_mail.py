@@ -100,7 +100,7 @@ def test_confirmation_has_text_html_and_a_valid_calendar_file(
     # Then the mail has a text part, an HTML part and an .ics attachment
     assert subject(mail) == f"Du är anmäld: {TITLE}"
     text, html = part(mail, "text/plain"), part(mail, "text/html")
-    assert "Tack för din anmälan. Du har en plats (1 personer)." in text
+    assert "Tack för din anmälan. Du har en plats (1 person)." in text
     assert TITLE in text and "Folkets hus, Storgatan 1, Älvsbyn" in text
     assert '<html lang="sv">' in html and "Kan du inte komma? Avboka här" in html
     attachment = next(p for p in mail.walk() if p.get_content_type() == "text/calendar")

@@ -145,6 +145,7 @@ def test_attendee_csv_defuses_formulas(
     response, rows = _csv(organiser, dialogue_id)
     # Then the file is a download, and the cell starts with an apostrophe if it could run
     assert response.mimetype == "text/csv"
+    assert response.headers["Content-Type"] == "text/csv; charset=utf-8"  # one charset
     assert response.headers["Content-Disposition"] == (
         f'attachment; filename="dialog-{dialogue_id}-deltagare.csv"'
     )
@@ -171,10 +172,10 @@ def test_attendee_csv_and_printable_list(
     assert rows[0] == HEADER
     assert sorted(rows[1:]) == sorted(
         [
-            ["confirmed", "", "Anna", "anna@example.com", "", "2", "Hörsel", ""],
-            ["confirmed", "", "Bo", "bo@example.com", "070-1", "1", "", ""],
-            ["waitlisted", "1", "Cia", "cia@example.com", "", "1", "", ""],
-            ["cancelled", "", "Dan", "dan@example.com", "", "1", "", ""],
+            ["bekräftad", "", "Anna", "anna@example.com", "", "2", "Hörsel", ""],
+            ["bekräftad", "", "Bo", "bo@example.com", "070-1", "1", "", ""],
+            ["reserv", "1", "Cia", "cia@example.com", "", "1", "", ""],
+            ["avbokad", "", "Dan", "dan@example.com", "", "1", "", ""],
         ]
     )
     # And the printable list has the confirmed only, with their needs

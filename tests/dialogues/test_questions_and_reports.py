@@ -100,7 +100,7 @@ def test_a_question_is_sealed_and_only_members_read_it(
     response = outsider.get(f"/personal/dialoger/{dialogue_id}/fragor")
     page = response.get_data(as_text=True)
     assert response.status_code == 200
-    assert "Det finns 1 frågor." in page and "du är inte medlem i den" in page
+    assert "Det finns 1 fråga. Den är krypterad" in page and "du är inte medlem i den" in page
     assert_absent(secrets, {"outsider's page": page.encode()})
     # And nothing of it is on the public page
     assert_absent(secrets, {"public page": public_page(resident, dialogue_id).encode()})
@@ -500,7 +500,7 @@ def test_only_held_dialogues_appear_as_past_with_their_summary(
     with site.app.app_context():
         assert [d.id for d in questions.ended_without_report(now=clock.now())] == [missing]
     overview = organiser.get("/personal/dialoger/").get_data(as_text=True)
-    assert "1 avslutade dialoger saknar rapport." in overview
+    assert "1 avslutad dialog saknar rapport." in overview
 
 
 def test_a_report_can_be_corrected(
@@ -577,7 +577,7 @@ def test_organisers_are_reminded_of_missing_reports(
     # Then the mail counts the missing reports and links to the organiser's list
     mail = smtp.mailbox.messages[-1]
     text = part(mail, "text/plain")
-    assert "1 avslutade medborgardialoger saknar rapport." in text
+    assert "1 avslutad medborgardialog saknar rapport." in text
     assert "/personal/dialoger/" in text and "Trafik" not in text
     # And not twice the same day, but again the next working day
     assert run_at(15) == []

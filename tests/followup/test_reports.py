@@ -78,6 +78,7 @@ def _csv(client, query: str) -> tuple[bytes, list[list[str]]]:  # type: ignore[n
     response = client.get(f"{BASE}/rapport.csv?{query}")
     assert response.status_code == 200
     assert response.mimetype == "text/csv"
+    assert response.headers["Content-Type"] == "text/csv; charset=utf-8"  # one charset
     raw = response.get_data()
     return raw, list(csv.reader(io.StringIO(raw.decode("utf-8-sig")), delimiter=";"))
 

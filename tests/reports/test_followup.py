@@ -115,9 +115,9 @@ def test_a_code_given_with_an_argon2id_hash_still_opens(installation: Installati
     ("status", "shown"),
     [
         ("received", "Mottagen"),
-        ("assessed", "Under bedömning"),
-        ("decided", "Avslutad"),
-        ("registered", "Avslutad"),
+        ("assessed", "Bedöms"),
+        ("decided", "Färdigbehandlad i e-tjänsten"),
+        ("registered", "Färdigbehandlad i e-tjänsten"),
     ],
 )
 def test_the_code_shows_a_coarse_status(
@@ -136,6 +136,9 @@ def test_the_code_shows_a_coarse_status(
     # Never the decision itself or anything from the case
     for secret in ("inte inleds", "inleds inte", "SN 2026/99", "hungrigt", "Alva"):
         assert secret not in page
+    # A word that reads as "nothing more will happen" is never shown (issue 13 §3)
+    assert "Avslutad" not in page
+    assert "Det betyder inte" in page
 
 
 @pytest.mark.parametrize(
@@ -250,3 +253,29 @@ def test_the_code_stops_working_after_the_purge(installation: Installation) -> N
         retention.purge(today=clock.local_date(report.received_at) + timedelta(days=30))
     response = app.test_client().post(FOLLOWUP, data={"code": code})
     assert errors(text(response)) == [WRONG]
+
+
+@pytest.mark.parametrize("path", ["/", "/orosanmalan/"])
+def test_the_follow_up_page_is_linked_from_the_start_pages(
+    installation: Installation, path: str
+) -> None:
+    page = text(installation.app.test_client().get(path))
+    assert f'href="{FOLLOWUP}"' in page
+
+
+def test_the_receipt_names_both_codes_and_prints(installation: Installation) -> None:
+    app = installation.app
+    resident = app.test_client()
+    assert walk(resident, PRIVATE_ANONYMOUS_CHILD).status_code == 303
+    receipt = text(resident.get("/orosanmalan/kvitto"))
+    assert "Referensnummer<br>" in receipt
+    assert '<h2 class="heading-m">Uppföljningskod</h2>' in receipt
+    assert f'href="{FOLLOWUP}"' in receipt
+    # The printed page names where the code is used, in full
+    assert re.search(r'class="print-only"> \(https?://[^)]+/orosanmalan/uppfoljning/\)', receipt)
+    assert "Ctrl+P" in receipt
+    css = resident.get("/static/print.css")
+    sheet = css.get_data(as_text=True)
+    css.close()
+    section = sheet.split("/* === resident: receipt print === */", 1)[1]
+    assert ".print-only" in section and ".followup-code" in section
