@@ -36,6 +36,8 @@ EVENT_NAMES: dict[str, LazyString] = {
     "report_viewed": _l("Anmälan öppnad"),
     "report_printed": _l("Anmälan utskriven"),
     "report_moved": _l("Anmälan flyttad till annan inkorg"),
+    "case_note_added": _l("Anteckning tillagd"),
+    "report_search": _l("Sökning bland anmälningar"),
     "assessment_recorded": _l("Skyddsbedömning registrerad"),
     "decision_recorded": _l("Beslut registrerat"),
     "registered": _l("Registrerad i verksamhetssystemet"),
