@@ -146,7 +146,8 @@ def wrk_fixed(
         )
 
 
-def _percentile(ordered: Sequence[float], q: float) -> float:
+def percentile(ordered: Sequence[float], q: float) -> float:
+    """The q-th percentile (nearest rank) of values already sorted."""
     if not ordered:
         return 0.0
     return ordered[min(len(ordered) - 1, max(0, math.ceil(q / 100 * len(ordered)) - 1))]
@@ -237,9 +238,9 @@ def python_run(
         socket_errors=dict(socket_errors),
         span_s=round(span, 3),
         per_second=round(ok / span, 1) if span > 0 else 0.0,
-        p50_ms=round(_percentile(ordered, 50), 3),
-        p90_ms=round(_percentile(ordered, 90), 3),
-        p99_ms=round(_percentile(ordered, 99), 3),
+        p50_ms=round(percentile(ordered, 50), 3),
+        p90_ms=round(percentile(ordered, 90), 3),
+        p99_ms=round(percentile(ordered, 99), 3),
         max_ms=round(ordered[-1], 3) if ordered else 0.0,
         mean_ms=round(sum(ordered) / len(ordered), 3) if ordered else 0.0,
         exhausted=exhausted.is_set(),

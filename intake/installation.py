@@ -17,8 +17,8 @@ from dataclasses import dataclass, fields
 from typing import Any
 
 from flask import Flask, current_app, has_request_context
-from flask_babel import get_locale
 
+from intake import i18n
 from intake.config import ConfigError
 
 LANGUAGES = ("sv", "en")
@@ -150,5 +150,5 @@ def init_app(app: Flask) -> None:
 def current() -> Facts:
     """The facts in the language of the current request (Swedish outside a request)."""
     installation: Installation = current_app.extensions["installation"]
-    language = str(get_locale()) if has_request_context() else "sv"
+    language = i18n.language() if has_request_context() else "sv"
     return installation.facts(language)

@@ -17,11 +17,21 @@ from flask import (
     session,
     url_for,
 )
-from flask_babel import format_datetime, get_locale
+from flask_babel import format_datetime
 from werkzeug.routing import IntegerConverter, Map
 from werkzeug.wrappers import Response
 
-from intake import clock, database, gallring, installation, law, outbound, outbox, textguard
+from intake import (
+    clock,
+    database,
+    gallring,
+    i18n,
+    installation,
+    law,
+    outbound,
+    outbox,
+    textguard,
+)
 from intake.followup import wording
 
 MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations"
@@ -194,7 +204,8 @@ def register(app: Flask) -> None:
     app.jinja_env.filters["local_time"] = _local_time
     app.jinja_env.filters["commitment_text"] = wording.displayed
     app.jinja_env.globals["language_links"] = _language_links
-    app.jinja_env.globals["current_locale"] = lambda: str(get_locale())
+    app.jinja_env.globals["current_locale"] = i18n.language
+    i18n.install(app)
     app.jinja_env.globals["law"] = law
     app.jinja_env.globals["gallring_decision"] = _gallring_decision
     app.jinja_env.globals["outbound"] = outbound

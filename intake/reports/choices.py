@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from flask_babel import lazy_gettext as _l
 from wtforms.fields.choices import SelectChoice
+
+from intake.i18n import lazy_gettext as _l
 
 REPORTER_PRIVATE = "privat"
 REPORTER_PROFESSIONAL = "yrkesverksam"

@@ -38,6 +38,9 @@ class DraftState:
     # and, after it, the verified identity. Encrypted with the rest, never in the cookie.
     eid_pending: dict[str, str] | None = None
     verified: dict[str, str] | None = None
+    # Set by the server when it saved answers that passed whole-draft validation: the schema
+    # version and a digest of those answers (intake.reports.journey.checked).
+    checked: list[Any] | None = None
 
 
 @dataclass(frozen=True)
@@ -104,6 +107,7 @@ def load(handle: DraftHandle) -> DraftState | None:
         receipt=data.get("receipt"),
         eid_pending=data.get("eid_pending"),
         verified=data.get("verified"),
+        checked=data.get("checked"),
         sealed=row.sealed,
     )
 
@@ -116,6 +120,7 @@ def _sealed(handle: DraftHandle, digest: str, state: DraftState) -> bytes:
             "receipt": state.receipt,
             "eid_pending": state.eid_pending,
             "verified": state.verified,
+            "checked": state.checked,
         }
     ).encode()
     return aead.encrypt(handle.key, plaintext, aad=_aad(digest))

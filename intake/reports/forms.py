@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import Field, RadioField, SelectMultipleField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
@@ -16,6 +15,7 @@ from wtforms.validators import InputRequired, Length, StopValidation, Validation
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from intake import clock, emails, law
+from intake.i18n import lazy_gettext as _l
 from intake.reports import choices as c
 from intake.reports.identity import IdentityNumberError, parse_birth_date, parse_identity_number
 
@@ -68,7 +68,13 @@ def _choice(label: Any, options: Any, *, required: str | None = None, **kw: Any)
 
 
 class StepForm(FlaskForm):
-    """Base of the step forms: knows the answers already given in the draft."""
+    """Base of the step forms: knows the answers already given in the draft.
+
+    No token field of its own (as CheckForm): the app-wide CSRFProtect checks every POST
+    before the view runs, and the page renders the token with `csrf_token()`."""
+
+    class Meta:
+        csrf = False
 
     def __init__(self, *args: Any, answers: dict[str, Any] | None = None, **kw: Any) -> None:
         super().__init__(*args, **kw)

@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
 import threading
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from flask_babel import lazy_gettext as _l
 from werkzeug.datastructures import MultiDict
 from wtforms import Field, RadioField, SelectMultipleField
+from wtforms.fields.core import UnboundField
 
+from intake.i18n import lazy_gettext as _l
 from intake.reports import choices as c
 from intake.reports import forms
 
@@ -47,6 +50,19 @@ STEPS: tuple[Step, ...] = (
     Step("dina-uppgifter", _l("Dina uppgifter"), forms.ReporterDetailsForm, _named),
 )
 BY_SLUG = {step.slug: step for step in STEPS}
+
+
+def _field_names(form: type[forms.StepForm]) -> frozenset[str]:
+    """The names of a step form's questions: declared on the class, the same for every draft
+    (what depends on earlier answers is only the options offered)."""
+    return frozenset(
+        name for name in dir(form) if isinstance(getattr(form, name, None), UnboundField)
+    )
+
+
+# Known once, at import: building a step's form only to read its field names cost a POST more
+# than validating it.
+FIELDS = {step.slug: _field_names(step.form) for step in STEPS}
 
 
 def applicable(answers: Mapping[str, Any]) -> list[Step]:
@@ -94,20 +110,15 @@ def answers_of(form: forms.StepForm) -> dict[str, Any]:
     }
 
 
-def _blank(step: Step, answers: Mapping[str, Any] | None = None) -> forms.StepForm:
-    """An unbound form of the step: for its field names, labels and options."""
-    return step.form(formdata=None, answers=dict(answers or {}), meta={"csrf": False})
-
-
 def prune(answers: dict[str, Any]) -> dict[str, Any]:
     """Drop answers of steps that no longer apply (e.g. guardians after choosing an adult)."""
-    keep = {name for step in applicable(answers) for name in _blank(step)._fields}
+    keep = {name for step in applicable(answers) for name in FIELDS[step.slug]}
     return {key: value for key, value in answers.items() if key in keep}
 
 
 class _Checkers(threading.local):
-    """One kept form per step and thread, refilled to validate whole drafts (check page and
-    final submit) without building every field again. Never rendered, never handed out."""
+    """One kept form per step and thread, refilled to validate whole drafts and to label the
+    summary without building every field again. Never rendered, never handed out."""
 
     def __init__(self) -> None:
         self.forms: dict[str, forms.StepForm] = {}
@@ -131,6 +142,32 @@ def incomplete(answers: Mapping[str, Any]) -> Step | None:
         if not form.validate():
             return step
     return None
+
+
+def _digest(answers: Mapping[str, Any]) -> str:
+    canonical = json.dumps(answers, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def mark_checked(answers: Mapping[str, Any], done: list[str]) -> list[Any] | None:
+    """After a step is saved: if every applicable step is done and the whole draft passes
+    `incomplete`, the mark to keep in the draft (this schema version and a digest of exactly
+    these answers); else None."""
+    if first_missing(answers, done) is not None or incomplete(answers) is not None:
+        return None
+    return [SCHEMA_VERSION, _digest(answers)]
+
+
+def checked(answers: Mapping[str, Any], mark: list[Any] | None) -> bool:
+    """Whether these answers were validated whole, under this schema version, when the
+    server last wrote the draft (drafts are written only by the server, encrypted and
+    authenticated): then the check page and the final submit need not validate them again."""
+    return (
+        isinstance(mark, list)
+        and len(mark) == 2
+        and mark[0] == SCHEMA_VERSION
+        and mark[1] == _digest(answers)
+    )
 
 
 @dataclass(frozen=True)
@@ -162,7 +199,10 @@ def summary(answers: Mapping[str, Any]) -> list[Section]:
     """The answers as labelled rows, step by step, for the check page and caseworkers."""
     sections = []
     for step in applicable(answers):
-        form = _blank(step, answers)
+        # Labels and options only (read at once, as text): a kept form, prepared for these
+        # answers, instead of building each step's fields again.
+        form = _checker(step)
+        form.refill(None, answers=dict(answers))
         rows = [
             Row(name, str(field.label.text), _display(field, answers[name]))
             for name, field in form._fields.items()

@@ -15,10 +15,10 @@ from flask import (
     session,
     url_for,
 )
-from flask_babel import gettext as _
 from werkzeug.wrappers import Response
 
 from intake.extensions import db, limiter
+from intake.i18n import gettext as _
 from intake.reports import drafts, eid_views, journey, service
 from intake.reports.forms import CheckForm
 
@@ -95,6 +95,8 @@ def step(slug: str) -> str | Response:
     kept = {k: v for k, v in state.answers.items() if k not in form._fields}
     state.answers = journey.prune({**kept, **journey.answers_of(form)})
     state.done = [s for s in state.done if s != current.slug] + [current.slug]
+    # Validated whole here, once: the check page and the final submit trust the mark.
+    state.checked = journey.mark_checked(state.answers, state.done)
     _remember(handle, state)
     following = journey.next_step(current.slug, state.answers)
     if request.args.get("granska") or following is None:
@@ -145,7 +147,9 @@ def check() -> str | Response:
         if request.method == "POST":
             return redirect(url_for(".receipt"), code=303)
         state = drafts.DraftState()  # a report was just sent: a new journey starts empty
-    missing = journey.first_missing(state.answers, state.done) or journey.incomplete(state.answers)
+    missing = journey.first_missing(state.answers, state.done)
+    if missing is None and not journey.checked(state.answers, state.checked):
+        missing = journey.incomplete(state.answers)
     if missing is not None:
         if state.answers:
             flash(_("Några svar saknas eller behöver ändras innan du kan skicka."), "error")

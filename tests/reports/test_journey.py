@@ -82,6 +82,25 @@ def test_change_link_returns_to_check_page(client: FlaskClient) -> None:
     assert "Ändrat." in client.get("/orosanmalan/granska").get_data(as_text=True)
 
 
+def test_an_earlier_change_that_breaks_a_later_step_is_caught_before_sending(
+    app: Flask, client: FlaskClient
+) -> None:
+    # Given a whole, valid draft about a child (validated whole when its last step was saved)
+    walk(client, PRIVATE_ANONYMOUS_CHILD, send=False)
+    # When the concern is changed to be about an adult, whose categories differ
+    client.post(
+        "/orosanmalan/personen?granska=1",
+        data={**PRIVATE_ANONYMOUS_CHILD["personen"], "subject_type": "vuxen", "age": "40"},
+    )
+    # Then neither the check page nor a send trusts the earlier validation
+    assert client.get("/orosanmalan/granska").location == "/orosanmalan/oro"
+    assert client.post("/orosanmalan/granska", data={"confirm": "ja"}).location == (
+        "/orosanmalan/oro"
+    )
+    with app.app_context():
+        assert db.session.scalar(sa.select(sa.func.count()).select_from(Report)) == 0
+
+
 def test_choosing_adult_later_drops_guardian_answers(client: FlaskClient) -> None:
     walk(client, PRIVATE_ANONYMOUS_CHILD, send=False)
     client.post("/orosanmalan/personen?granska=1", data={"subject_type": "vuxen"})

@@ -84,3 +84,44 @@ def test_threads_keep_forms_of_their_own(app: Flask) -> None:
     for thread in threads:
         thread.join()
     assert verdicts == {"valid": [None] * 200, "invalid": ["oro"] * 200}
+
+
+def test_every_step_knows_its_field_names_without_a_form(app: Flask) -> None:
+    with app.test_request_context():
+        for step in journey.STEPS:
+            form = step.form(formdata=None, answers={}, meta={"csrf": False})
+            assert journey.FIELDS[step.slug] == set(form._fields)
+
+
+@pytest.mark.parametrize(
+    ("answers", "done", "marked"),
+    [
+        (CHILD, list(PRIVATE_ANONYMOUS_CHILD), True),
+        # A step not yet done, or a draft that fails validation as a whole: no mark
+        (CHILD, list(PRIVATE_ANONYMOUS_CHILD)[:-1], False),
+        (
+            flat(PRIVATE_ANONYMOUS_CHILD, categories=["beroende"]),
+            list(PRIVATE_ANONYMOUS_CHILD),
+            False,
+        ),
+    ],
+)
+def test_a_draft_is_marked_checked_only_when_whole_and_valid(
+    app: Flask, answers: dict[str, Any], done: list[str], marked: bool
+) -> None:
+    with app.test_request_context():
+        mark = journey.mark_checked(answers, done)
+        assert (mark is not None) is marked
+        assert journey.checked(answers, mark) is marked
+
+
+def test_the_mark_holds_only_for_the_same_answers_and_schema_version(app: Flask) -> None:
+    with app.test_request_context():
+        mark = journey.mark_checked(CHILD, list(PRIVATE_ANONYMOUS_CHILD))
+    assert mark is not None
+    assert journey.checked(dict(reversed(list(CHILD.items()))), mark)  # order is no matter
+    # Any other answer, an older schema version or a malformed mark: validate again
+    assert not journey.checked(flat(PRIVATE_ANONYMOUS_CHILD, age="9"), mark)
+    assert not journey.checked(CHILD, [journey.SCHEMA_VERSION - 1, mark[1]])
+    for odd in (None, [], "x", [journey.SCHEMA_VERSION], {"v": 1}):
+        assert not journey.checked(CHILD, odd)  # type: ignore[arg-type]
