@@ -154,6 +154,7 @@ def register(app: Flask) -> None:
     from intake.dialogues.views import bp as dialogues
     from intake.followup.views import bp as followup_staff
     from intake.followup.views import public as promise
+    from intake.reports.assignment_views import bp as casework
     from intake.reports.eid_views import bp as eid
     from intake.reports.followup_views import bp as followup
     from intake.reports.mine_views import bp as mine
@@ -173,6 +174,7 @@ def register(app: Flask) -> None:
         promise,
         staff_auth,
         staff,
+        casework,
         organiser,
         followup_staff,
         admin,

@@ -19,7 +19,7 @@ from intake import audit, clock, law, outbox
 from intake.accounts.models import User
 from intake.crypto import custody, sealing
 from intake.extensions import db
-from intake.reports import channel, feedback, linking, service
+from intake.reports import assignment, channel, feedback, linking, service, triage
 from intake.reports.models import Inbox, Report, ReportMessage, acute_first_of
 
 RECEIVED, ASSESSED, DECIDED, REGISTERED, PURGED = (
@@ -184,6 +184,10 @@ def _learn(report: Report, answers: dict[str, Any]) -> None:
         report.acute_first = acute_first_of(report.acute, report.acute_answer)
     if not report.feedback_requested:
         report.feedback_requested = law.feedback_requested(answers)
+    if report.reporter_kind is None:
+        report.reporter_kind = triage.reporter_kind(answers)
+    if report.concern_group is None:
+        report.concern_group = triage.concern_group(answers)
 
 
 def record_assessment(report: Report, note: str, inbox: Inbox, *, user: User) -> None:
@@ -346,6 +350,8 @@ def move(
         if m.sealed is not None
     ]
     source = report.inbox_id
+    if report.assigned_to_id not in {u.id for u in assignment.assignable(target.id)}:
+        report.assigned_to_id = None  # the caseworker cannot read the target inbox
     channel.reseal_for_move(report, secret, target)
     report.inbox_id = target.id
     report.sealed = service.seal_answers(
