@@ -88,6 +88,20 @@ class Report(db.Model):  # type: ignore[name-defined]
             "received_at",
             "id",
         ),
+        # The inbox's count under triage filters, read from this index alone (no row lookups).
+        sa.Index(
+            "ix_report_inbox_triage",
+            "inbox_id",
+            "next_deadline",
+            "concern_group",
+            "reporter_kind",
+            "subject_type",
+            "assigned_to_id",
+            "status",
+            "acute_first",
+            "acute_answer",
+            "acute",
+        ),
     )
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True)

@@ -34,6 +34,21 @@ def upgrade():
             "ix_report_inbox_assigned_list",
             ["inbox_id", "assigned_to_id", "acute_first", "received_at", "id"],
         )
+        batch_op.create_index(
+            "ix_report_inbox_triage",
+            [
+                "inbox_id",
+                "next_deadline",
+                "concern_group",
+                "reporter_kind",
+                "subject_type",
+                "assigned_to_id",
+                "status",
+                "acute_first",
+                "acute_answer",
+                "acute",
+            ],
+        )
     _backfill_reporter_kind()
     _backfill_next_deadline()
 
@@ -112,6 +127,7 @@ def _backfill_next_deadline():
 
 def downgrade():
     with op.batch_alter_table("report", schema=None) as batch_op:
+        batch_op.drop_index("ix_report_inbox_triage")
         batch_op.drop_index("ix_report_inbox_assigned_list")
         batch_op.drop_constraint(
             batch_op.f("fk_report_assigned_to_id_user_account"), type_="foreignkey"
