@@ -77,6 +77,8 @@ class InboxPage:
     counts: dict[str, int]
     after: str | None
     before: str | None
+    # Under triage filters the count stops at COUNT_CAP: `total` is then a lower bound.
+    capped: bool = False
 
 
 def encode_cursor(key: Key) -> str:
@@ -198,12 +200,23 @@ class Triage:
         return found
 
 
+# A filtered count reads at most this many index entries per inbox: past it the page says
+# "more than", so that a broad filter costs no more than a narrow one (issue 14 §1).
+COUNT_CAP = 1000
+
+
 def _count(scope: Sequence[int], filters: list[sa.ColumnElement[bool]]) -> int:
-    """Reports in the inboxes matching every filter (when the tallies cannot tell)."""
+    """Reports in the inboxes matching every filter (when the tallies cannot tell), counted up
+    to COUNT_CAP + 1 per inbox."""
     found = 0
     for inbox_id in scope:
-        query = sa.select(sa.func.count()).select_from(Report)
-        found += db.session.scalar(query.where(Report.inbox_id == inbox_id, *filters)) or 0
+        matching = (
+            sa.select(sa.literal_column("1"))
+            .select_from(Report)
+            .where(Report.inbox_id == inbox_id, *filters)
+            .limit(COUNT_CAP + 1)
+        )
+        found += db.session.scalar(sa.select(sa.func.count()).select_from(matching.subquery())) or 0
     return found
 
 
@@ -247,9 +260,12 @@ def list_reports(
         filters += [Report.acute_first == 1, Report.acute_answer == acute]
     elif acute == "nej":
         filters += [Report.acute_first == 0, Report.acute_answer == acute]
+    capped = False
     if triage is not None and triage.any():
         filters += triage.clauses()
         total = _count(scope, filters)
+        capped = total > COUNT_CAP
+        total = min(total, COUNT_CAP)
     else:  # the tallies tell, from their index alone
         total = sum(
             count
@@ -262,7 +278,7 @@ def list_reports(
         after_key = None
     if after_key is None and before_key is None:
         page = 1
-    page = min(max(page, 1), pages)
+    page = max(page, 1) if capped else min(max(page, 1), pages)
     rows: list[Report] = []
     for one in scope:
         rows.extend(_one_inbox(one, filters, after_key, before_key))
@@ -288,6 +304,7 @@ def list_reports(
         total=total,
         page=page,
         pages=pages,
+        capped=capped,
         counts=counts,
         after=encode_cursor(_key(reports[-1])) if has_next and reports else None,
         before=encode_cursor(_key(reports[0])) if has_previous and reports else None,

@@ -20,7 +20,7 @@ from intake.accounts.models import User
 from intake.audit import AuditEvent
 from intake.extensions import db
 from intake.outbox import OutboxMessage
-from intake.reports import assignment, handling, next_deadline, triage
+from intake.reports import assignment, handling, listing, next_deadline, triage
 from intake.reports.models import Report
 
 from ..accounts.back_office import Clock, fast_passwords, freeze, stockholm, submit, text
@@ -414,6 +414,29 @@ def test_filters_carry_over_to_the_next_page(desk: Installation, frozen: Clock) 
         client, nxt.removeprefix("/personal/inkorg")
     )
     assert len(shown) == len(set(shown)) == 46
+
+
+def test_a_broad_filter_counts_up_to_a_cap(
+    desk: Installation, frozen: Clock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(listing, "COUNT_CAP", 26)
+    for _ in range(30):
+        submit(desk.app)
+    client = signed_in(desk, BEA)
+    first = text(client.get("/personal/inkorg?oro=omsorg"))
+    assert "Sida 1, fler än 26 anmälningar" in first
+    found = NEXT.search(first)
+    assert found is not None
+    second_url = found.group(1).replace("&amp;", "&")
+    second = text(client.get(second_url))
+    assert "Sida 2, fler än 26 anmälningar" in second
+    shown = listed(client, "?oro=omsorg") + listed(
+        client, second_url.removeprefix("/personal/inkorg")
+    )
+    assert len(set(shown)) == 30
+    # Under the cap the count is exact
+    monkeypatch.setattr(listing, "COUNT_CAP", 30)
+    assert "Sida 1 av 2, 30 anmälningar" in text(client.get("/personal/inkorg?oro=omsorg"))
 
 
 FILTER_KEYS = (
