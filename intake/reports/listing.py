@@ -210,7 +210,7 @@ def _count(scope: Sequence[int], filters: list[sa.ColumnElement[bool]]) -> int:
     to COUNT_CAP + 1 per inbox."""
     found = 0
     for inbox_id in scope:
-        matching = (
+        matching: sa.Select[tuple[int]] = (
             sa.select(sa.literal_column("1"))
             .select_from(Report)
             .where(Report.inbox_id == inbox_id, *filters)
