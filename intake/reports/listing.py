@@ -119,10 +119,18 @@ def _bound(key: Key) -> sa.ColumnElement[tuple[int, datetime, str]]:
 
 
 def _one_inbox(
-    inbox_id: int, filters: list[sa.ColumnElement[bool]], after: Key | None, before: Key | None
+    inbox_id: int,
+    filters: list[sa.ColumnElement[bool]],
+    after: Key | None,
+    before: Key | None,
+    order_index: str | None = None,
 ) -> list[Report]:
     """Up to PAGE_SIZE + 1 rows of one inbox from the cursor on, in reading direction."""
     query = sa.select(Report).options(_listed()).where(Report.inbox_id == inbox_id, *filters)
+    if order_index is not None:
+        # SQLite would take ix_report_inbox_triage for a deadline range and sort every match;
+        # walking an index in the list's order stops after one page.
+        query = query.with_hint(Report, f"INDEXED BY {order_index}", dialect_name="sqlite")
     columns = (Report.acute_first, Report.received_at, Report.id)
     if before is not None:
         query = query.where(_sort_columns() > _bound(before)).order_by(*columns)
@@ -272,6 +280,15 @@ def list_reports(
             for one_status, answer, is_acute, count in tallies
             if (status is None or one_status == status) and _matches(answer, is_acute, acute)
         )
+    order_index = None
+    if triage is not None and triage.any():
+        order_index = (
+            "ix_report_inbox_assigned_list"
+            if triage.assignee is not None
+            else "ix_report_inbox_status_list"
+            if status
+            else "ix_report_inbox_list"
+        )
     pages = max(1, -(-total // PAGE_SIZE))
     after_key, before_key = decode_cursor(after), decode_cursor(before)
     if before_key is not None:
@@ -281,7 +298,7 @@ def list_reports(
     page = max(page, 1) if capped else min(max(page, 1), pages)
     rows: list[Report] = []
     for one in scope:
-        rows.extend(_one_inbox(one, filters, after_key, before_key))
+        rows.extend(_one_inbox(one, filters, after_key, before_key, order_index))
     if before_key is not None:
         chosen = heapq.nsmallest(PAGE_SIZE + 1, rows, key=_key)
         more_before = len(chosen) > PAGE_SIZE
