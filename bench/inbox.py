@@ -37,6 +37,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 import pyotp
@@ -52,7 +53,7 @@ import bare_app
 from intake import bootstrap, clock, create_app
 from intake.accounts import service as accounts
 from intake.extensions import db
-from intake.reports import service
+from intake.reports import next_deadline, service
 from intake.reports.models import Report
 
 NOW = datetime(2026, 10, 15, 12, 0, tzinfo=UTC)
@@ -188,7 +189,15 @@ def fill(app: Flask, count: int, sealed_each: int) -> dict[str, Any]:
                 "sealed": None if status == "purged" else sealed,
                 "purged_at": NOW if status == "purged" else None,
                 "assessed_at": NOW if status != "received" else None,
+                # Plain triage columns and the stored next deadline (issues 13 §2, 14 §1);
+                # every fifth report assigned to the caseworker (the "Mina" page).
+                "reporter_kind": ("privat", "yrkesverksam", "anonym")[n % 3],
+                "concern_group": ("vald", "omsorg", "eget", "annat")[n % 4],
+                "assigned_to_id": user.id if n % 5 == 0 else None,
             }
+            unset = dict.fromkeys(("decision", "decided_on", "registered_on", "feedback_sent_at"))
+            due, kind = next_deadline.compute(SimpleNamespace(**unset, **row))  # type: ignore[arg-type]
+            row["next_deadline"], row["next_deadline_kind"] = due, kind
             rows.append({k: v for k, v in row.items() if k in columns})
             if len(rows) == 5000:
                 db.session.execute(insert, rows)
@@ -282,6 +291,10 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             "inbox, first page": get(client, "/personal/inkorg", "Sida 1 av"),
             "inbox, filtered": get(client, "/personal/inkorg?status=assessed&akut=nej", "Sida"),
             "inbox, a deep page": get(client, deep_page(client, hops), "Sida"),
+            "inbox, mine": get(client, "/personal/inkorg?handlaggare=mina", "Sida"),
+            "inbox, overdue violence": get(
+                client, "/personal/inkorg?frist=forsenad&oro=vald", "Sida"
+            ),
             "open one report": lambda: get(client, f"/personal/anmalan/{next(opened)}", "Barn")(),
         }
         results = {name: measure(call, args.rounds, args.requests) for name, call in pages.items()}

@@ -13,13 +13,13 @@ import sqlalchemy as sa
 from flask import current_app
 from sqlalchemy.orm import Mapped, mapped_column
 
-from intake import appkeys, audit_anchors, clock, gallring, outbox
+from intake import appkeys, audit_anchors, clock, gallring, law, outbox
 from intake.accounts import sessions, throttle
 from intake.accounts.models import ADMIN, ORGANISER, User
 from intake.dialogues import erasure, questions
 from intake.dialogues import service as dialogues
 from intake.extensions import db
-from intake.reports import channel, drafts, handling, retention
+from intake.reports import channel, drafts, handling, next_deadline, retention
 from intake.reports.models import Inbox, Report
 
 log = logging.getLogger(__name__)
@@ -77,59 +77,63 @@ def _release_day(name: str, today: date) -> None:
     db.session.commit()
 
 
-def _digest_counts(inbox: Inbox, *, today: date, opens: time, closes: time) -> dict[str, int]:
-    """Per inbox: the children's deadlines, återkoppling and registration, due or overdue."""
-    counts = dict.fromkeys(
-        (
-            "due_today",
-            "overdue",
-            "feedback_due_today",
-            "feedback_overdue",
-            "unregistered_due_today",
-            "unregistered_overdue",
+def _local_midnight(day: date) -> datetime:
+    return datetime.combine(day, time(0, 0), tzinfo=clock.STOCKHOLM)
+
+
+def _count(inbox_id: int, *where: sa.ColumnElement[bool]) -> int:
+    query = sa.select(sa.func.count()).select_from(Report)
+    found = db.session.scalar(
+        query.where(Report.inbox_id == inbox_id, Report.purged_at.is_(None), *where)
+    )
+    return found or 0
+
+
+def _digest_counts(inbox: Inbox, *, today: date) -> dict[str, int]:
+    """Per inbox: the children's deadlines, återkoppling, registration and assignment, counted
+    in SQL from plain columns (the stored next deadline, intake.reports.next_deadline)."""
+    statutory = Report.next_deadline_kind.in_((next_deadline.SKYDD, next_deadline.FORHAND))
+    feedback = Report.next_deadline_kind == next_deadline.FEEDBACK
+    # Registration is due the working day after receipt (clock.registration_due): overdue
+    # when received before the last working day before today, due today when received on or
+    # after it (and today is a working day).
+    last_working_day = clock.add_working_days(today, -law.REGISTRATION_WORKING_DAYS)
+    unregistered = Report.registered_on.is_(None)
+    since = _local_midnight(last_working_day)
+    open_report = sa.and_(unregistered, Report.status != handling.PURGED)
+    return {
+        "due_today": _count(inbox.id, statutory, Report.next_deadline == today),
+        "overdue": _count(inbox.id, statutory, Report.next_deadline < today),
+        "feedback_due_today": _count(inbox.id, feedback, Report.next_deadline == today),
+        "feedback_overdue": _count(inbox.id, feedback, Report.next_deadline < today),
+        "unregistered_due_today": (
+            _count(
+                inbox.id,
+                unregistered,
+                Report.received_at >= since,
+                Report.received_at < _local_midnight(today),
+            )
+            if clock.is_working_day(today)
+            else 0
         ),
-        0,
-    )
-    # Answers from reporters that no caseworker has read yet (intake.reports.channel).
-    counts["channel_answers"] = channel.waiting_counts(inbox.id)
-    # Only reports with something still open: not purged, and not yet registered or decided
-    # or with an återkoppling still to send.
-    pending = db.session.scalars(
-        sa.select(Report).where(
-            Report.inbox_id == inbox.id,
-            Report.purged_at.is_(None),
-            sa.or_(
-                Report.registered_on.is_(None),
-                Report.decision.is_(None),
-                sa.and_(Report.feedback_requested.is_(True), Report.feedback_sent_at.is_(None)),
-            ),
-        )
-    )
-    for report in pending:
-        d = handling.deadlines(report, today=today, opens=opens, closes=closes)
-        # Statutory child deadlines (none for reports about adults): one count per report.
-        states = (d.skydd_state, d.forhand_state)
-        counts["overdue"] += "overdue" in states
-        counts["due_today"] += "due_today" in states and "overdue" not in states
-        counts["feedback_overdue"] += d.feedback_state == "overdue"
-        counts["feedback_due_today"] += d.feedback_state == "due_today"
-        counts["unregistered_overdue"] += d.registration_state == "overdue"
-        counts["unregistered_due_today"] += d.registration_state == "due_today"
-    return counts
+        "unregistered_overdue": _count(inbox.id, unregistered, Report.received_at < since),
+        # Answers from reporters that no caseworker has read yet (intake.reports.channel).
+        "channel_answers": channel.waiting_counts(inbox.id),
+        # Reports not yet registered, with and without a caseworker (issue 13 §2): counts only.
+        "unassigned": _count(inbox.id, open_report, Report.assigned_to_id.is_(None)),
+        "assigned": _count(inbox.id, open_report, Report.assigned_to_id.is_not(None)),
+    }
 
 
 def daily_digest(*, now: datetime) -> int:
     """Mail each inbox counts of what is due today or overdue: deadlines and registration."""
     today = clock.local_date(now)
     cfg = current_app.config
-    opens, closes = (
-        time.fromisoformat(cfg["OFFICE_OPENS"]),
-        time.fromisoformat(cfg["OFFICE_CLOSES"]),
-    )
     sent = 0
     for inbox in db.session.scalars(sa.select(Inbox).where(Inbox.notification_email.is_not(None))):
-        counts = _digest_counts(inbox, today=today, opens=opens, closes=closes)
-        if any(counts.values()):
+        counts = _digest_counts(inbox, today=today)
+        # Reports in hand with a caseworker are no reason on their own to send a mail.
+        if any(count for name, count in counts.items() if name != "assigned"):
             assert inbox.notification_email is not None
             outbox.enqueue(
                 "digest",

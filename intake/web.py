@@ -168,6 +168,7 @@ def register(app: Flask) -> None:
     from intake.dialogues.views import bp as dialogues
     from intake.followup.views import bp as followup_staff
     from intake.followup.views import public as promise
+    from intake.reports.assignment_views import bp as casework
     from intake.reports.casefile_views import bp as casefile
     from intake.reports.discard_views import bp as discard
     from intake.reports.eid_views import bp as eid
@@ -191,6 +192,7 @@ def register(app: Flask) -> None:
         staff_auth,
         staff,
         casefile,
+        casework,
         organiser,
         followup_staff,
         admin,

@@ -100,6 +100,8 @@ def test_the_digest_counts_due_and_overdue_per_inbox(busy: Installation, frozen:
         "unregistered_due_today": 1,
         "unregistered_overdue": 0,
         "channel_answers": 0,
+        "unassigned": 2,
+        "assigned": 0,
         "login_url": link,
     }
     assert mails["vuxna@alvsbyn.invalid"] == {
@@ -111,6 +113,8 @@ def test_the_digest_counts_due_and_overdue_per_inbox(busy: Installation, frozen:
         "unregistered_due_today": 0,
         "unregistered_overdue": 1,
         "channel_answers": 0,
+        "unassigned": 1,
+        "assigned": 0,
         "login_url": link,
     }
     # And the mail holds nothing from any report

@@ -20,7 +20,7 @@ from intake import audit, clock, law, outbox
 from intake.accounts.models import User
 from intake.crypto import custody, sealing
 from intake.extensions import db
-from intake.reports import feedback, linking, service
+from intake.reports import feedback, linking, service, triage
 from intake.reports.models import Inbox, Report, ReportMessage, acute_first_of
 
 RECEIVED, ASSESSED, DECIDED, REGISTERED, PURGED = (
@@ -189,6 +189,10 @@ def _learn(report: Report, answers: dict[str, Any]) -> None:
         report.acute_first = acute_first_of(report.acute, report.acute_answer)
     if not report.feedback_requested:
         report.feedback_requested = law.feedback_requested(answers)
+    if report.reporter_kind is None:
+        report.reporter_kind = triage.reporter_kind(answers)
+    if report.concern_group is None:
+        report.concern_group = triage.concern_group(answers)
 
 
 def record_assessment(report: Report, note: str, inbox: Inbox, *, user: User) -> None:

@@ -10,43 +10,57 @@ from __future__ import annotations
 
 import base64
 import binascii
+import functools
 import heapq
 import re
-from collections.abc import Sequence
-from dataclasses import dataclass
-from datetime import datetime
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, fields
+from datetime import date, datetime
 
 import sqlalchemy as sa
 from sqlalchemy.orm import load_only
+from sqlalchemy.orm.strategy_options import _AbstractLoad
 
 from intake.extensions import db
 from intake.models_base import UTCDateTime
+from intake.reports import choices
+from intake.reports import triage as triage_rules
 from intake.reports.models import Report
 
 PAGE_SIZE = 25
 
+
 # What the list and its deadlines read (intake.reports.handling.deadlines): no sealed column.
-_LISTED = load_only(
-    Report.id,
-    Report.reference,
-    Report.inbox_id,
-    Report.received_at,
-    Report.status,
-    Report.acute,
-    Report.acute_answer,
-    Report.acute_first,
-    Report.subject_type,
-    Report.feedback_requested,
-    Report.assessed_at,
-    Report.decision,
-    Report.decided_on,
-    Report.registered_on,
-    Report.feedback_sent_at,
-    Report.outcome,
-    Report.purged_at,
-    Report.channel_flag,
-    raiseload=True,
-)
+# Built on first use: load_only configures the mappers, which needs every domain's models.
+@functools.cache
+def _listed() -> _AbstractLoad:
+    return load_only(
+        Report.id,
+        Report.reference,
+        Report.inbox_id,
+        Report.received_at,
+        Report.status,
+        Report.acute,
+        Report.acute_answer,
+        Report.acute_first,
+        Report.subject_type,
+        Report.feedback_requested,
+        Report.assessed_at,
+        Report.decision,
+        Report.decided_on,
+        Report.registered_on,
+        Report.feedback_sent_at,
+        Report.outcome,
+        Report.purged_at,
+        Report.channel_flag,
+        Report.reporter_kind,
+        Report.concern_group,
+        Report.assigned_to_id,
+        Report.next_deadline,
+        Report.next_deadline_kind,
+        raiseload=True,
+    )
+
 
 Key = tuple[int, datetime, str]
 _ID = re.compile(r"[0-9a-f-]{1,36}")
@@ -63,6 +77,8 @@ class InboxPage:
     counts: dict[str, int]
     after: str | None
     before: str | None
+    # Under triage filters the count stops at COUNT_CAP: `total` is then a lower bound.
+    capped: bool = False
 
 
 def encode_cursor(key: Key) -> str:
@@ -103,10 +119,18 @@ def _bound(key: Key) -> sa.ColumnElement[tuple[int, datetime, str]]:
 
 
 def _one_inbox(
-    inbox_id: int, filters: list[sa.ColumnElement[bool]], after: Key | None, before: Key | None
+    inbox_id: int,
+    filters: list[sa.ColumnElement[bool]],
+    after: Key | None,
+    before: Key | None,
+    order_index: str | None = None,
 ) -> list[Report]:
     """Up to PAGE_SIZE + 1 rows of one inbox from the cursor on, in reading direction."""
-    query = sa.select(Report).options(_LISTED).where(Report.inbox_id == inbox_id, *filters)
+    query = sa.select(Report).options(_listed()).where(Report.inbox_id == inbox_id, *filters)
+    if order_index is not None:
+        # SQLite would take ix_report_inbox_triage for a deadline range and sort every match;
+        # walking an index in the list's order stops after one page.
+        query = query.with_hint(Report, f"INDEXED BY {order_index}", dialect_name="sqlite")
     columns = (Report.acute_first, Report.received_at, Report.id)
     if before is not None:
         query = query.where(_sort_columns() > _bound(before)).order_by(*columns)
@@ -133,6 +157,77 @@ def _tallies(inbox_ids: Sequence[int]) -> list[tuple[str, str | None, bool, int]
     return found
 
 
+AGE_GROUPS = tuple(str(choice.value) for choice in choices.SUBJECT_TYPES)
+UNKNOWN = "okand"  # a filter value: the column is not known (NULL)
+DEADLINE_FILTERS = ("forsenad", "idag", "kommande", "ingen")
+
+
+@dataclass(frozen=True)
+class Triage:
+    """The triage filters of the inbox (issue 13 §2), all on plain columns; None: any.
+
+    `age`, `reporter` and `concern` take a stored value or UNKNOWN; `assignee` a user id or
+    0 for "no caseworker"; `deadline` one of DEADLINE_FILTERS, judged against `today`."""
+
+    age: str | None = None
+    reporter: str | None = None
+    concern: str | None = None
+    assignee: int | None = None
+    deadline: str | None = None
+    today: date | None = None
+
+    def any(self) -> bool:
+        """Whether any filter is set."""
+        return any(getattr(self, f.name) is not None for f in fields(self) if f.name != "today")
+
+    def clauses(self) -> list[sa.ColumnElement[bool]]:
+        """The WHERE clauses of the filters."""
+        found: list[sa.ColumnElement[bool]] = []
+        for column, value in (
+            (Report.subject_type, self.age),
+            (Report.reporter_kind, self.reporter),
+            (Report.concern_group, self.concern),
+        ):
+            if value == UNKNOWN:
+                found.append(column.is_(None))
+            elif value is not None:
+                found.append(column == value)
+        if self.assignee == 0:
+            found.append(Report.assigned_to_id.is_(None))
+        elif self.assignee is not None:
+            found.append(Report.assigned_to_id == self.assignee)
+        if self.deadline == "ingen":
+            found.append(Report.next_deadline.is_(None))
+        elif self.deadline is not None and self.today is not None:
+            if self.deadline == "forsenad":
+                found.append(Report.next_deadline < self.today)
+            elif self.deadline == "idag":
+                found.append(Report.next_deadline == self.today)
+            else:
+                found.append(Report.next_deadline > self.today)
+        return found
+
+
+# A filtered count reads at most this many index entries per inbox: past it the page says
+# "more than", so that a broad filter costs no more than a narrow one (issue 14 §1).
+COUNT_CAP = 1000
+
+
+def _count(scope: Sequence[int], filters: list[sa.ColumnElement[bool]]) -> int:
+    """Reports in the inboxes matching every filter (when the tallies cannot tell), counted up
+    to COUNT_CAP + 1 per inbox."""
+    found = 0
+    for inbox_id in scope:
+        matching: sa.Select[tuple[int]] = (
+            sa.select(sa.literal_column("1"))
+            .select_from(Report)
+            .where(Report.inbox_id == inbox_id, *filters)
+            .limit(COUNT_CAP + 1)
+        )
+        found += db.session.scalar(sa.select(sa.func.count()).select_from(matching.subquery())) or 0
+    return found
+
+
 def _matches(answer: str | None, acute: bool, wanted: str | None) -> bool:
     if wanted == "ja":
         return acute or answer == "ja"
@@ -148,22 +243,18 @@ def list_reports(
     after: str | None = None,
     before: str | None = None,
     page: int = 1,
+    triage: Triage | None = None,
 ) -> InboxPage:
     """Reports of the given inboxes: acute and "vet inte" first, then newest; keyset pages.
 
     `acute` filters on the reporter's answer: "ja", "nej" or "vet_ej". `after`/`before` are
     cursors from a previous page (an invalid one gives the first page); `page` is only the
-    page number shown, carried along with the cursor."""
+    page number shown, carried along with the cursor. `triage` narrows the list further."""
     scope = [i for i in inbox_ids if inbox_id is None or i == inbox_id]
     tallies = _tallies(scope) if scope else []
     counts: dict[str, int] = {}
     for one_status, _answer, _acute, count in tallies:
         counts[one_status] = counts.get(one_status, 0) + count
-    total = sum(
-        count
-        for one_status, answer, is_acute, count in tallies
-        if (status is None or one_status == status) and _matches(answer, is_acute, acute)
-    )
     filters: list[sa.ColumnElement[bool]] = []
     if status:
         filters.append(Report.status == status)
@@ -177,35 +268,155 @@ def list_reports(
         filters += [Report.acute_first == 1, Report.acute_answer == acute]
     elif acute == "nej":
         filters += [Report.acute_first == 0, Report.acute_answer == acute]
+    capped = False
+    if triage is not None and triage.any():
+        filters += triage.clauses()
+        total = _count(scope, filters)
+        capped = total > COUNT_CAP
+        total = min(total, COUNT_CAP)
+    else:  # the tallies tell, from their index alone
+        total = sum(
+            count
+            for one_status, answer, is_acute, count in tallies
+            if (status is None or one_status == status) and _matches(answer, is_acute, acute)
+        )
+    order_index = None
+    if triage is not None and triage.any():
+        order_index = (
+            "ix_report_inbox_assigned_list"
+            if triage.assignee is not None
+            else "ix_report_inbox_status_list"
+            if status
+            else "ix_report_inbox_list"
+        )
     pages = max(1, -(-total // PAGE_SIZE))
     after_key, before_key = decode_cursor(after), decode_cursor(before)
     if before_key is not None:
         after_key = None
     if after_key is None and before_key is None:
         page = 1
-    page = min(max(page, 1), pages)
+    page = max(page, 1) if capped else min(max(page, 1), pages)
     rows: list[Report] = []
     for one in scope:
-        rows.extend(_one_inbox(one, filters, after_key, before_key))
+        rows.extend(_one_inbox(one, filters, after_key, before_key, order_index))
     if before_key is not None:
         chosen = heapq.nsmallest(PAGE_SIZE + 1, rows, key=_key)
         more_before = len(chosen) > PAGE_SIZE
         reports = sorted(chosen[:PAGE_SIZE], key=_key, reverse=True)
         if not more_before:  # back at the start: the first page, full
-            return list_reports(inbox_ids, status=status, inbox_id=inbox_id, acute=acute)
+            return list_reports(
+                inbox_ids, status=status, inbox_id=inbox_id, acute=acute, triage=triage
+            )
         has_next, has_previous = True, True
     else:
         chosen = heapq.nlargest(PAGE_SIZE + 1, rows, key=_key)
         reports = chosen[:PAGE_SIZE]
         has_next, has_previous = len(chosen) > PAGE_SIZE, after_key is not None
         if after_key is not None and not reports:  # past the end: the first page
-            return list_reports(inbox_ids, status=status, inbox_id=inbox_id, acute=acute)
+            return list_reports(
+                inbox_ids, status=status, inbox_id=inbox_id, acute=acute, triage=triage
+            )
     return InboxPage(
         reports=reports,
         total=total,
         page=page,
         pages=pages,
+        capped=capped,
         counts=counts,
         after=encode_cursor(_key(reports[-1])) if has_next and reports else None,
         before=encode_cursor(_key(reports[0])) if has_previous and reports else None,
     )
+
+
+@dataclass(frozen=True)
+class InboxQuery:
+    """The inbox's filters read from a query string: what was understood, and whether any
+    value was not (it is then left out, and the page says so)."""
+
+    status: str | None
+    inbox_id: int | None
+    acute: str | None
+    triage: Triage
+    ignored: bool
+    assignee: str | None = None  # as in the query string: "mina", "ingen" or a user id
+
+    def args(self) -> dict[str, str | int]:
+        """The filters as query-string arguments (for the pagination links and the form)."""
+        t = self.triage
+        found: dict[str, str | int | None] = {
+            "status": self.status,
+            "inkorg": self.inbox_id,
+            "akut": self.acute,
+            "alder": t.age,
+            "anmalare": t.reporter,
+            "oro": t.concern,
+            "handlaggare": self.assignee,
+            "frist": t.deadline,
+        }
+        return {key: value for key, value in found.items() if value is not None}
+
+
+def _one_of(value: str | None, allowed: Sequence[str]) -> tuple[str | None, bool]:
+    """The value if allowed, else None; and whether a non-empty value was refused."""
+    if not value:
+        return None, False
+    return (value, False) if value in allowed else (None, True)
+
+
+def read_query(
+    args: Mapping[str, str],
+    *,
+    inbox_ids: Sequence[int],
+    statuses: Sequence[str],
+    me: int,
+    assignable: Sequence[int],
+    today: date,
+) -> InboxQuery:
+    """The inbox filters in a query string; an unknown value is ignored (never an error page)."""
+    refused = []
+    status, bad = _one_of(args.get("status"), statuses)
+    refused.append(bad)
+    acute, bad = _one_of(args.get("akut"), ("ja", "nej", "vet_ej"))
+    refused.append(bad)
+    age, bad = _one_of(args.get("alder"), (*AGE_GROUPS, UNKNOWN))
+    refused.append(bad)
+    reporter, bad = _one_of(args.get("anmalare"), (*triage_rules.REPORTER_KINDS, UNKNOWN))
+    refused.append(bad)
+    concern, bad = _one_of(args.get("oro"), (*triage_rules.CONCERN_GROUPS, UNKNOWN))
+    refused.append(bad)
+    deadline, bad = _one_of(args.get("frist"), DEADLINE_FILTERS)
+    refused.append(bad)
+    chosen = _small_int(args.get("inkorg"))
+    inbox_id = chosen if chosen in inbox_ids else None
+    refused.append(bool(args.get("inkorg")) and inbox_id is None)
+    wanted = args.get("handlaggare") or ""
+    assignee: int | None = None
+    if wanted == "mina":
+        assignee = me
+    elif wanted == "ingen":
+        assignee = 0
+    elif wanted:
+        number = _small_int(wanted)
+        assignee = number if number in assignable else None
+        refused.append(assignee is None)
+    return InboxQuery(
+        status=status,
+        inbox_id=inbox_id,
+        acute=acute,
+        triage=Triage(
+            age=age,
+            reporter=reporter,
+            concern=concern,
+            assignee=assignee,
+            deadline=deadline,
+            today=today,
+        ),
+        ignored=any(refused),
+        assignee=None if assignee is None else wanted,
+    )
+
+
+def _small_int(value: str | None) -> int | None:
+    if value and value.isascii() and value.isdigit() and len(value) < 10:
+        return int(value)
+    return None

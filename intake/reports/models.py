@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 import sqlalchemy as sa
 from sqlalchemy import Date, ForeignKey, LargeBinary, String, UniqueConstraint, false
 from sqlalchemy.engine.default import DefaultExecutionContext
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, Mapper, mapped_column, relationship
 
 from intake import law
 from intake.extensions import db
@@ -79,6 +79,29 @@ class Report(db.Model):  # type: ignore[name-defined]
             "ix_report_inbox_status_list", "inbox_id", "status", "acute_first", "received_at", "id"
         ),
         sa.Index("ix_report_inbox_counts", "inbox_id", "status", "acute_answer", "acute"),
+        # The "Mina" view (issue 13 §2): one caseworker's reports, in the list's order.
+        sa.Index(
+            "ix_report_inbox_assigned_list",
+            "inbox_id",
+            "assigned_to_id",
+            "acute_first",
+            "received_at",
+            "id",
+        ),
+        # The inbox's count under triage filters, read from this index alone (no row lookups).
+        sa.Index(
+            "ix_report_inbox_triage",
+            "inbox_id",
+            "next_deadline",
+            "concern_group",
+            "reporter_kind",
+            "subject_type",
+            "assigned_to_id",
+            "status",
+            "acute_first",
+            "acute_answer",
+            "acute",
+        ),
     )
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True)
@@ -103,6 +126,18 @@ class Report(db.Model):  # type: ignore[name-defined]
     subject_type: Mapped[str | None] = mapped_column(String(20))
     # A mandated reporter asked for återkoppling about a child (a deadline runs once decided).
     feedback_requested: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
+    # Coarse triage columns (intake.reports.triage): plain so that the inbox lists and filters
+    # them; None = okänd (older reports, until opened). The answers themselves stay sealed.
+    reporter_kind: Mapped[str | None] = mapped_column(String(20))
+    concern_group: Mapped[str | None] = mapped_column(String(20))
+    # The caseworker the report is assigned to (intake.reports.assignment), a member of its inbox.
+    assigned_to_id: Mapped[int | None] = mapped_column(
+        ForeignKey("user_account.id", ondelete="SET NULL")
+    )
+    # The earliest open deadline and which one it is (intake.reports.next_deadline): stored
+    # by the mapper event below whenever the row changes, so lists never compute it per row.
+    next_deadline: Mapped[date | None] = mapped_column(Date)
+    next_deadline_kind: Mapped[str | None] = mapped_column(String(20))
     schema_version: Mapped[int] = mapped_column(default=1)
     # None once purged (gallrad): the row stays as a content-free tombstone.
     sealed: Mapped[bytes | None] = mapped_column(LargeBinary)
@@ -153,6 +188,18 @@ class Report(db.Model):  # type: ignore[name-defined]
     messages: Mapped[list[ReportMessage]] = relationship(
         back_populates="report", cascade="all, delete-orphan", order_by="ReportMessage.received_at"
     )
+
+
+# On every mapper, not on Report itself: listening on a mapped class configures all mappers
+# at import time, before the other domains' models exist.
+@sa.event.listens_for(Mapper, "before_insert")
+@sa.event.listens_for(Mapper, "before_update")
+def _stamp_next_deadline(_mapper: object, _connection: object, target: object) -> None:
+    # The one place the stored next deadline follows the handling state (issue 14 §1).
+    if isinstance(target, Report):
+        from intake.reports import next_deadline  # it imports this module
+
+        next_deadline.stamp(target)
 
 
 class ReportMessage(db.Model):  # type: ignore[name-defined]

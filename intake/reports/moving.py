@@ -16,7 +16,7 @@ from intake import audit, law, outbox
 from intake.accounts.models import User
 from intake.crypto import custody, sealing
 from intake.extensions import db
-from intake.reports import casenotes, channel, handling, service
+from intake.reports import assignment, casenotes, channel, handling, service
 from intake.reports.models import Inbox, Report, RoutingRule
 
 CHILDREN, ADULTS = "barn", "vuxna"
@@ -92,6 +92,8 @@ def move(
         if m.sealed is not None
     ]
     source = report.inbox_id
+    if report.assigned_to_id not in {u.id for u in assignment.assignable(target.id)}:
+        report.assigned_to_id = None  # the caseworker cannot read the target inbox
     channel.reseal_for_move(report, secret, target)
     casenotes.reseal_for_move(report, secret, target)
     report.inbox_id = target.id

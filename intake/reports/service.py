@@ -16,7 +16,7 @@ from intake.crypto import codekeys, sealing
 from intake.crypto.symbols import random_symbols
 from intake.extensions import db
 from intake.reports import choices as c
-from intake.reports import followup
+from intake.reports import followup, next_deadline, triage
 from intake.reports.journey import SCHEMA_VERSION
 from intake.reports.models import Report
 from intake.reports.routing import destination
@@ -147,6 +147,9 @@ def submit(
             "followup_hash": code.digest,
             # The reporter's channel: only the public half (intake.reports.channel).
             "channel_public_key": codekeys.keypair_from_code(followup.normalise(code.shown)).public,
+            # Plain triage columns and the first deadline (issues 13 §2, 14 §1).
+            **triage.plain_columns(answers),
+            **next_deadline.initial(received_at, answers.get("subject_type")),
         },
     )
     if target.notification_email:

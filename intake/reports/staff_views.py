@@ -22,6 +22,7 @@ from intake.reports import (
     caseview,
     channel,
     handling,
+    inbox_list,
     journey,
     listing,
     moving,
@@ -98,32 +99,12 @@ def dashboard() -> str:
 
 @bp.get("/inkorg")
 def inbox() -> str:
-    """Reports of the user's inboxes: acute first, then newest; filters; keyset pages."""
+    """Reports of the user's inboxes: acute first, then newest; triage filters; keyset pages."""
     inbox_ids = accounts.member_inbox_ids(current_user)
-    status = request.args.get("status") if request.args.get("status") in handling.STATUSES else None
-    chosen = request.args.get("inkorg", type=int)
-    chosen = chosen if chosen in inbox_ids else None
-    akut = request.args.get("akut")
-    acute = akut if akut in ("ja", "nej", "vet_ej") else None
-    page = listing.list_reports(
-        inbox_ids,
-        status=status,
-        inbox_id=chosen,
-        acute=acute,
-        after=request.args.get("efter"),
-        before=request.args.get("fore"),
-        page=request.args.get("sida", 1, type=int) or 1,
-    )
     inboxes = db.session.scalars(
         sa.select(Inbox).where(Inbox.id.in_(inbox_ids)).order_by(Inbox.name)
     ).all()
-    return render_template(
-        "staff/inbox.html",
-        page=page,
-        inboxes=inboxes,
-        deadlines={r.id: _deadlines(r) for r in page.reports},
-        filters={"status": status, "inkorg": chosen, "akut": request.args.get("akut", "")},
-    )
+    return render_template("staff/inbox.html", **inbox_list.page_for(current_user, inboxes))
 
 
 @bp.get("/anmalan/<report_id>")

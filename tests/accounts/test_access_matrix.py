@@ -218,6 +218,8 @@ REPORT_ROUTES: dict[str, tuple[str, str, int]] = {
     "staff.ask": ("POST", "/fraga", 200),
     "staff.move": ("POST", "/flytta", 302),
     "casefile.add_note": ("POST", "/anteckning", 200),
+    "casework.assign_form": ("GET", "/handlaggare", 200),
+    "casework.assign": ("POST", "/handlaggare", 302),
 }
 TARGETS = ("barn_report", "vuxna_report", "random_uuid", "not_a_uuid")
 # Who reads which report: everyone else gets 404, never 403 (a non-member must not learn
