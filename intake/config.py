@@ -74,6 +74,9 @@ DEFAULTS: dict[str, Any] = {
     "SOCIALJOUR_PHONE": "0920-29 30 00",
     "SOCIALJOUR_HOURS": "kvällar, nätter och helger",
     "DPO_CONTACT": "dataskyddsombud@alvsbyn.se",
+    # The logo in the page header: an SVG file in the instance folder (intake.logo); empty
+    # means the neutral logo we ship.
+    "MUNICIPAL_LOGO": "",
     # The admin `flask --app intake setup` creates; `.invalid` until set (intake.bootstrap).
     "FIRST_ADMIN_EMAIL": "admin@alvsbyn.invalid",
     # A local trial only (`make run` turns it on): staff forms accept `.invalid` stand-ins such
@@ -135,6 +138,7 @@ DEFAULTS: dict[str, Any] = {
 
 # INTAKE_<NAME> environment variables and the config key each sets.
 ENVIRONMENT: dict[str, str] = {
+    "MUNICIPAL_LOGO": "MUNICIPAL_LOGO",
     "DATABASE_URL": "SQLALCHEMY_DATABASE_URI",
     "SECRET_KEY": "SECRET_KEY",
     "MAIL_SERVER": "MAIL_SERVER",

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit
 
 from flask import (
@@ -20,6 +21,8 @@ from flask import (
 from flask_babel import format_datetime
 from werkzeug.routing import IntegerConverter, Map
 from werkzeug.wrappers import Response
+from wtforms.csrf.core import CSRFTokenField
+from wtforms.widgets import HiddenInput
 
 from intake import (
     clock,
@@ -28,8 +31,10 @@ from intake import (
     i18n,
     installation,
     law,
+    logo,
     outbound,
     outbox,
+    phone,
     textguard,
 )
 from intake.followup import wording
@@ -61,6 +66,15 @@ class RowId(IntegerConverter):
         super().__init__(map, fixed_digits=fixed_digits, min=min, max=max)
 
 
+class HiddenWithoutId(HiddenInput):
+    """The CSRF token's input, without an id: nothing refers to it, and a page with two forms
+    would otherwise repeat `id="csrf_token"` (invalid HTML)."""
+
+    def __call__(self, field: Any, **kwargs: Any) -> Any:
+        kwargs.setdefault("id", False)
+        return super().__call__(field, **kwargs)
+
+
 @site.get("/")
 def home() -> str:
     """The front page: what residents can do here."""
@@ -79,6 +93,22 @@ def language(code: str) -> Response:
     if unsafe or not target.startswith("/") or target[1:2] in ("/", "\\"):
         target = url_for("site.home")
     return redirect(target)
+
+
+@site.get("/favicon.ico")
+def favicon() -> Response:
+    """The icon browsers ask for at the root, from our static folder."""
+    assert current_app.static_folder is not None
+    icon = Path(current_app.static_folder) / "favicon.ico"
+    response = Response(icon.read_bytes(), mimetype="image/vnd.microsoft.icon")
+    response.headers["Cache-Control"] = "public, max-age=86400"
+    return response
+
+
+@site.get("/logotyp.svg")
+def municipal_logo() -> Response:
+    """The municipality's logo (MUNICIPAL_LOGO), never able to run script."""
+    return logo.response()
 
 
 @site.get("/lamna")
@@ -122,14 +152,20 @@ def select_locale() -> str:
     return str(chosen) if chosen in languages else str(languages[0])
 
 
+# Responses that set their own, stricter policy and may be cached (not pages).
+OWN_POLICY = {"site.municipal_logo"}
+CACHEABLE = {"static", "site.favicon", *OWN_POLICY}
+
+
 def _security_headers(response: Response) -> Response:
-    response.headers["Content-Security-Policy"] = CSP
+    if request.endpoint not in OWN_POLICY:
+        response.headers["Content-Security-Policy"] = CSP
     response.headers["X-Content-Type-Options"] = "nosniff"
     response.headers["Referrer-Policy"] = "no-referrer"
     response.headers["X-Frame-Options"] = "DENY"
     response.headers["Cross-Origin-Opener-Policy"] = "same-origin"
     response.headers["Permissions-Policy"] = "camera=(), microphone=(), geolocation=()"
-    if request.endpoint != "static":
+    if request.endpoint not in CACHEABLE:
         # Answers may be on any page: never keep a copy in a shared or back-button cache.
         response.headers["Cache-Control"] = "no-store"
     if current_app.config.get("SESSION_COOKIE_SECURE"):
@@ -178,8 +214,10 @@ def register(app: Flask) -> None:
     from intake.reports.views import bp as reports
 
     database.configure(app)
+    logo.check(app)
     installation.init_app(app)
     app.url_map.converters["int"] = RowId
+    CSRFTokenField.widget = HiddenWithoutId()
     for blueprint in (
         site,
         reports,
@@ -205,6 +243,7 @@ def register(app: Flask) -> None:
     app.after_request(_security_headers)
     app.jinja_env.filters["local_time"] = _local_time
     app.jinja_env.filters["commitment_text"] = wording.displayed
+    app.jinja_env.filters["phones"] = phone.phones
     app.jinja_env.globals["language_links"] = _language_links
     app.jinja_env.globals["current_locale"] = i18n.language
     i18n.install(app)

@@ -85,6 +85,8 @@ def test_the_statement_covers_every_public_page(app: Flask) -> None:
         # ever answers with a redirect or one of the e-legitimation pages (audited there).
         and not rule.endpoint.startswith(("health.", "eid."))
         and rule.endpoint != "mine.back"
+        # Not pages either: the icon and the logo (images; tests/test_site_assets.py)
+        and rule.endpoint not in {"site.favicon", "site.municipal_logo"}
     }
     missing = {path for path in public if path not in accessibility.PUBLIC_PAGES}
     assert missing <= {"/orosanmalan/kvitto", "/orosanmalan/granska"}, missing

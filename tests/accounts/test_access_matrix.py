@@ -96,6 +96,8 @@ ROUTES: dict[str, Route] = {
     "health.healthz": Route("GET", "/healthz", everyone(200)),
     "health.readyz": Route("GET", "/readyz", everyone(503)),
     "site.cookies": Route("GET", "/kakor", everyone(200)),
+    "site.favicon": Route("GET", "/favicon.ico", everyone(200)),
+    "site.municipal_logo": Route("GET", "/logotyp.svg", everyone(200)),
     "reports.start": Route("GET", "/orosanmalan/", everyone(200)),
     "reports.step": Route("GET", "/orosanmalan/om-dig", everyone(200)),
     "reports.check": Route("GET", "/orosanmalan/granska", everyone(302)),

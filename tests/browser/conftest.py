@@ -3,6 +3,9 @@
 Every browser test module sets
 `pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("browser")]`: one xdist group, so
 that only one worker drives Chromium (the suite runs `pytest -n 2 --dist loadgroup`).
+
+Every context the browser opens keeps the HTML the app serves it; at the end of the session
+the W3C Nu HTML checker runs once over all of it and any error fails the run (markup.py).
 """
 
 from __future__ import annotations
@@ -17,6 +20,7 @@ from playwright.sync_api import Browser, BrowserContext, Page, Playwright, sync_
 from intake import bootstrap
 
 from ..conftest import LiveServer
+from .markup import Markup
 from .watch import LOOPBACK, Watch
 
 CHROMIUM = "/usr/bin/chromium"
@@ -33,11 +37,33 @@ def playwright() -> Iterator[Playwright]:
 
 
 @pytest.fixture(scope="session")
-def browser(playwright: Playwright) -> Iterator[Browser]:
-    """Debian's Chromium, headless; never a downloaded browser."""
+def markup(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Markup]:
+    """Every page the browser tests were served; at the session's end, zero Nu errors."""
+    kept = Markup(tmp_path_factory.mktemp("markup"))
+    yield kept
+    errors = kept.errors()
+    if errors:
+        pytest.fail(
+            f"The Nu HTML checker found {len(errors)} errors:\n" + "\n".join(errors),
+            pytrace=False,
+        )
+
+
+@pytest.fixture(scope="session")
+def browser(playwright: Playwright, markup: Markup) -> Iterator[Browser]:
+    """Debian's Chromium, headless; never a downloaded browser. Each context it opens keeps
+    the HTML it is served, for the Nu checker."""
     chromium = playwright.chromium.launch(
         executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS
     )
+    open_context = chromium.new_context
+
+    def new_context(*args: Any, **kwargs: Any) -> BrowserContext:
+        context = open_context(*args, **kwargs)
+        markup.watch(context)
+        return context
+
+    chromium.new_context = new_context  # type: ignore[method-assign]
     yield chromium
     chromium.close()
 

@@ -203,8 +203,8 @@ def errors(html: str) -> list[str]:
 
 
 def input_value(html: str, field_id: str) -> str | None:
-    """The value an <input> with this id shows."""
-    found = re.search(rf'<input[^>]*\bid="{re.escape(field_id)}"[^>]*>', html, re.S)
+    """The value an <input> with this id (or, for the id-less CSRF token, name) shows."""
+    found = re.search(rf'<input[^>]*\b(?:id|name)="{re.escape(field_id)}"[^>]*>', html, re.S)
     if found is None:
         return None
     value = re.search(r'\bvalue="([^"]*)"', found.group(0))

@@ -76,11 +76,11 @@ def test_a_fresh_install_shows_no_not_done_for_years_without_data(installation) 
     # And the current year comes first, open; every older year folded in <details>
     assert re.findall(r"<h2>(\d{4})</h2>", page) == [str(y) for y in range(2026, 2020, -1)]
     this_year = page[page.index("<h2>2026</h2>") : page.index("<h2>2025</h2>")]
-    assert "<details>" not in this_year and "<table>" in this_year
+    assert "<details>" not in this_year and "<table" in this_year
     for year in range(2025, 2020, -1):
         section = page[page.index(f"<h2>{year}</h2>") :].split("</section>", 1)[0]
         assert section.count("<details>") == 1 and section.index("<details>") < section.index(
-            "<table>"
+            "<table"
         )
     # And the plain words: once a year, not done yet with its day; no "Pågående" without work
     assert "Ej gjort ännu, senast 2026-12-31" in this_year
