@@ -1,7 +1,7 @@
 """initial schema: inboxes, routing, reports, drafts, outbox, users
 
-Revision ID: 0001
-Revises: 
+Revision ID: 0001_initial
+Revises: None
 Create Date: 2026-11-27 13:12:15.128307
 
 """
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 
 
 # revision identifiers, used by Alembic.
-revision = '0001'
+revision = "0001_initial"
 down_revision = None
 branch_labels = None
 depends_on = None

@@ -1,7 +1,7 @@
 """back office: memberships, staff sessions, backup codes, audit trail, report handling, follow-up, job runs
 
-Revision ID: 0002
-Revises: 0001
+Revision ID: 0002_back_office
+Revises: 0001_initial
 Create Date: 2026-11-27 13:22:45.245684
 
 """
@@ -10,8 +10,8 @@ import sqlalchemy as sa
 
 
 # revision identifiers, used by Alembic.
-revision = "0002"
-down_revision = '0001'
+revision = "0002_back_office"
+down_revision = "0001_initial"
 branch_labels = None
 depends_on = None
 

@@ -1,7 +1,7 @@
 """dialogues: dialogues, registrations, questions, held reports; outbox recipients protected
 
-Revision ID: 0003
-Revises: 0002
+Revision ID: 0003_dialogues
+Revises: 0002_back_office
 Create Date: 2026-11-27 13:29:27.813859
 
 """
@@ -10,8 +10,8 @@ import sqlalchemy as sa
 
 
 # revision identifiers, used by Alembic.
-revision = "0003"
-down_revision = '0002'
+revision = "0003_dialogues"
+down_revision = "0002_back_office"
 branch_labels = None
 depends_on = None
 

@@ -1,7 +1,7 @@
 """follow-up: promises, commitments, activities, year notes
 
-Revision ID: 0004
-Revises: 0003
+Revision ID: 0004_followup
+Revises: 0003_dialogues
 Create Date: 2026-11-27 13:39:10.359268
 
 """
@@ -10,8 +10,8 @@ import sqlalchemy as sa
 
 
 # revision identifiers, used by Alembic.
-revision = "0004"
-down_revision = '0003'
+revision = "0004_followup"
+down_revision = "0003_dialogues"
 branch_labels = None
 depends_on = None
 

@@ -1,12 +1,12 @@
 """follow-up: a covering index for the dashboard's activity sums
 
-Revision ID: 0005
-Revises: 0004
+Revision ID: 0005_activity_totals_index
+Revises: 0004_followup
 """
 from alembic import op
 
-revision = "0005"
-down_revision = "0004"
+revision = "0005_activity_totals_index"
+down_revision = "0004_followup"
 branch_labels = None
 depends_on = None
 

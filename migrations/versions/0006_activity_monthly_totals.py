@@ -1,13 +1,13 @@
 """follow-up: monthly activity totals, kept with each activity change
 
-Revision ID: 0006
-Revises: 0005
+Revision ID: 0006_activity_monthly_totals
+Revises: 0005_activity_totals_index
 """
 from alembic import op
 import sqlalchemy as sa
 
-revision = "0006"
-down_revision = "0005"
+revision = "0006_activity_monthly_totals"
+down_revision = "0005_activity_totals_index"
 branch_labels = None
 depends_on = None
 

@@ -1,13 +1,13 @@
 """accounts: failed sign-ins counted per keyed hash of the typed e-mail, known or not
 
-Revision ID: 0007
-Revises: 0006
+Revision ID: 0007_sign_in_throttle
+Revises: 0006_activity_monthly_totals
 """
 from alembic import op
 import sqlalchemy as sa
 
-revision = "0007"
-down_revision = "0006"
+revision = "0007_sign_in_throttle"
+down_revision = "0006_activity_monthly_totals"
 branch_labels = None
 depends_on = None
 

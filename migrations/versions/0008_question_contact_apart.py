@@ -1,13 +1,13 @@
 """dialogues: askers' contact details sealed apart from the question, so they can be erased
 
-Revision ID: 0008
-Revises: 0007
+Revision ID: 0008_question_contact_apart
+Revises: 0007_sign_in_throttle
 """
 from alembic import op
 import sqlalchemy as sa
 
-revision = "0008"
-down_revision = "0007"
+revision = "0008_question_contact_apart"
+down_revision = "0007_sign_in_throttle"
 branch_labels = None
 depends_on = None
 

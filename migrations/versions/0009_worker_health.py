@@ -1,13 +1,13 @@
 """worker: a heartbeat per worker process, and a stable Message-ID per outbox row
 
 Revision ID: 0009_worker_health
-Revises: 0008
+Revises: 0008_question_contact_apart
 """
 from alembic import op
 import sqlalchemy as sa
 
 revision = "0009_worker_health"
-down_revision = "0008"
+down_revision = "0008_question_contact_apart"
 branch_labels = None
 depends_on = None
 

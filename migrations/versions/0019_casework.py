@@ -1,15 +1,15 @@
 """report: triage columns, assigned caseworker, stored next deadline (issues 13 §2, 14 §1)
 
-Revision ID: 0018_casework
-Revises: 0017_nodes
+Revision ID: 0019_casework
+Revises: 0018_casenotes
 """
 from types import SimpleNamespace
 
 from alembic import op
 import sqlalchemy as sa
 
-revision = "0018_casework"
-down_revision = "0017_nodes"
+revision = "0019_casework"
+down_revision = "0018_casenotes"
 branch_labels = None
 depends_on = None
 
