@@ -38,6 +38,8 @@ EVENT_NAMES: dict[str, LazyString] = {
     "report_moved": _l("Anmälan flyttad till annan inkorg"),
     "case_note_added": _l("Anteckning tillagd"),
     "report_search": _l("Sökning bland anmälningar"),
+    "report_assigned": _l("Anmälan tilldelad handläggare"),
+    "report_unassigned": _l("Handläggare borttagen från anmälan"),
     "assessment_recorded": _l("Skyddsbedömning registrerad"),
     "decision_recorded": _l("Beslut registrerat"),
     "registered": _l("Registrerad i verksamhetssystemet"),

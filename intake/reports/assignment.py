@@ -43,15 +43,26 @@ def assign(report: Report, assignee_id: int | None, *, user: User) -> None:
         return  # nothing changes: nothing to record
     previous = report.assigned_to_id
     report.assigned_to_id = assignee_id
-    audit.record(
-        "report_assigned" if assignee_id is not None else "report_unassigned",
-        actor_id=user.id,
-        actor=user.email,
-        target_type="report",
-        target_id=report.id,
-        assignee=assignee_id,
-        previous=previous,
-    )
+    if assignee_id is None:
+        audit.record(
+            "report_unassigned",
+            actor_id=user.id,
+            actor=user.email,
+            target_type="report",
+            target_id=report.id,
+            assignee=None,
+            previous=previous,
+        )
+    else:
+        audit.record(
+            "report_assigned",
+            actor_id=user.id,
+            actor=user.email,
+            target_type="report",
+            target_id=report.id,
+            assignee=assignee_id,
+            previous=previous,
+        )
     db.session.commit()
 
 
