@@ -242,7 +242,12 @@ class Moment(StringField):
             ) from None
         if not bounds.year_in_range(day.year):
             raise StopValidation(
-                _l("Datumet för %(what)s ligger utanför de år tjänsten hanterar.", **what)
+                _l(
+                    "Datum för %(what)s: skriv ett år mellan %(first)d och %(last)d.",
+                    first=bounds.FIRST_YEAR,
+                    last=bounds.LAST_YEAR,
+                    **what,
+                )
             )
         if not self.time_text:
             raise StopValidation(_l("Skriv tid för %(what)s.", **what))

@@ -29,7 +29,9 @@ def _by() -> dict[str, object]:
 def preview(dialogue_id: int) -> str:
     """The public page as residents will see it, with a banner; for drafts above all."""
     dialogue = get_dialogue(dialogue_id)
-    return render_template("dialogues/dialogue.html", preview=True, **page_context(dialogue))
+    return render_template(
+        "dialogues/dialogue.html", **(page_context(dialogue) | {"preview": True})
+    )
 
 
 @bp.post("/<int:dialogue_id>/publicera")
