@@ -13,7 +13,7 @@ from dataclasses import replace
 from intake import audit, clock
 from intake.crypto import protected
 from intake.dialogues import service
-from intake.dialogues.models import CONFIRMED, WAITLISTED, Registration
+from intake.dialogues.models import CONFIRMED, PLANNED, WAITLISTED, Registration
 from intake.extensions import db
 
 
@@ -48,7 +48,7 @@ def change_registration(
         else "erased"
         if person is None
         else "closed"
-        if not (dialogue.status == "planned" and dialogue.starts_at > clock.now())
+        if not (dialogue.status == PLANNED and dialogue.starts_at > clock.now())
         else "too_large"
         if dialogue.capacity is not None and party_size > dialogue.capacity
         else ""
