@@ -623,8 +623,10 @@ def test_a_dialogue_outside_the_years_is_a_field_error_with_the_text_kept(
     )  # fmt: skip
     assert response.status_code == 200
     html = response.get_data(as_text=True)
-    assert html.count("Skriv ett år mellan 2000 och 2100.") >= 2  # summary and field
-    assert f'value="{moment}"' in html
+    # (the error names the field; issue 13 §4 split each moment into a date and a time input)
+    assert html.count("Datum för när dialogen börjar: skriv ett år mellan 2000 och 2100.") >= 2
+    day, time = moment.split(" ")
+    assert f'value="{day}"' in html and f'value="{time}"' in html
 
 
 @pytest.mark.parametrize(

@@ -17,6 +17,7 @@ from wtforms import (
     TextAreaField,
 )
 from wtforms.fields.choices import SelectChoice
+from wtforms.utils import unset_value
 from wtforms.validators import (
     DataRequired,
     InputRequired,
@@ -176,13 +177,86 @@ def parse_local(text: str) -> datetime | None:
     return None
 
 
-def _moment(label: Any, *, required: bool) -> StringField:
-    checks: list[Any] = [InputRequired(_l("Skriv datum och tid."))] if required else [Optional()]
-    return StringField(
-        label,
-        validators=[*checks, Length(max=20), bounds.years],
-        description=_l("Till exempel 2026-03-14 18:00."),
-    )
+def _clock_time(text: str) -> str | None:
+    """'18:00', '18.00', '1800' or '9:05' as 'HH:MM'; None if it is no time of day."""
+    digits = text.replace(".", ":").strip()
+    if ":" not in digits and digits.isdigit() and len(digits) in (3, 4):
+        digits = f"{digits[:-2]}:{digits[-2:]}"
+    hours, _sep, minutes = digits.partition(":")
+    if not (hours.isdigit() and minutes.isdigit() and len(hours) <= 2 and len(minutes) == 2):
+        return None
+    if int(hours) > 23 or int(minutes) > 59:
+        return None
+    return f"{int(hours):02d}:{minutes}"
+
+
+class Moment(StringField):
+    """A date and a time of day in two inputs, `<name>-date` (type=date) and `<name>-time`
+    (type=time), read without JavaScript; `data` is 'YYYY-MM-DD HH:MM' (Stockholm) once both
+    are real. A post with one combined `<name>` input (a form from before the split, still open
+    in a tab) is read as well. Each error names the moment (`what`)."""
+
+    data: Any  # 'YYYY-MM-DD HH:MM' once validated
+
+    def __init__(self, label: Any, *, what: Any, required: bool, **kwargs: Any) -> None:
+        super().__init__(label, validators=[], **kwargs)
+        self.what, self.required = what, required
+        self.date_text, self.time_text = "", ""
+
+    def process(self, formdata: Any, data: Any = unset_value, extra_filters: Any = None) -> None:
+        """Read the two inputs (or the combined one); keep what was typed as typed."""
+        super().process(formdata, data, extra_filters)
+        if formdata is not None and (
+            f"{self.name}-date" in formdata or f"{self.name}-time" in formdata
+        ):
+            self.date_text = str(formdata.get(f"{self.name}-date", ""))[:40].strip()
+            self.time_text = str(formdata.get(f"{self.name}-time", ""))[:40].strip()
+        elif isinstance(self.data, str):
+            date_part, _sep, time_part = self.data.strip().replace("T", " ").partition(" ")
+            self.date_text, self.time_text = date_part[:40], time_part.strip()[:40]
+        elif isinstance(self.data, datetime):
+            local = self.data.astimezone(clock.STOCKHOLM)
+            self.date_text, self.time_text = local.strftime("%Y-%m-%d"), local.strftime("%H:%M")
+        self.data = self._combined()
+
+    def _combined(self) -> str | None:
+        if not (self.date_text or self.time_text):
+            return None
+        return f"{self.date_text} {self.time_text}".strip()
+
+    def pre_validate(self, form: Any) -> None:
+        """Both parts there and real, or (when optional) both blank; else one message that
+        names the moment."""
+        what = {"what": self.what}
+        if not self.date_text and not self.time_text:
+            if self.required:
+                raise StopValidation(_l("Skriv datum och tid för %(what)s.", **what))
+            raise StopValidation()
+        if not self.date_text:
+            raise StopValidation(_l("Skriv datum för %(what)s.", **what))
+        try:
+            day = datetime.strptime(self.date_text, "%Y-%m-%d")
+        except ValueError:
+            raise StopValidation(
+                _l("Skriv datum för %(what)s som ÅÅÅÅ-MM-DD, till exempel 2026-03-14.", **what)
+            ) from None
+        if not bounds.year_in_range(day.year):
+            raise StopValidation(
+                _l(
+                    "Datum för %(what)s: skriv ett år mellan %(first)d och %(last)d.",
+                    first=bounds.FIRST_YEAR,
+                    last=bounds.LAST_YEAR,
+                    **what,
+                )
+            )
+        if not self.time_text:
+            raise StopValidation(_l("Skriv tid för %(what)s.", **what))
+        hhmm = _clock_time(self.time_text)
+        if hhmm is None:
+            raise StopValidation(
+                _l("Skriv tid för %(what)s som TT:MM, till exempel 18:00.", **what)
+            )
+        self.data = f"{self.date_text} {hhmm}"
 
 
 class DialogueForm(FlaskForm):
@@ -200,8 +274,8 @@ class DialogueForm(FlaskForm):
             "åtagande om gemensamma dialoger räknar bara dialoger med båda som arrangörer."
         ),
     )
-    starts_at = _moment(_l("Börjar"), required=True)
-    ends_at = _moment(_l("Slutar"), required=True)
+    starts_at = Moment(_l("Börjar"), what=_l("när dialogen börjar"), required=True)
+    ends_at = Moment(_l("Slutar"), what=_l("när dialogen slutar"), required=True)
     format = Choice(
         _l("Form"), choices=FORMATS, default=IN_PERSON, validators=[InputRequired(_l("Välj form."))]
     )
@@ -215,8 +289,16 @@ class DialogueForm(FlaskForm):
             NumberRange(min=1, max=10000, message=_l("Skriv ett tal mellan 1 och 10000.")),
         ],
     )
-    signup_opens_at = _moment(_l("Anmälan öppnar (tomt = nu)"), required=False)
-    signup_closes_at = _moment(_l("Anmälan stänger (tomt = när dialogen börjar)"), required=False)
+    signup_opens_at = Moment(
+        _l("Anmälan öppnar (tomt = när dialogen publiceras)"),
+        what=_l("när anmälan öppnar"),
+        required=False,
+    )
+    signup_closes_at = Moment(
+        _l("Anmälan stänger (tomt = när dialogen börjar)"),
+        what=_l("när anmälan stänger"),
+        required=False,
+    )
     accepts_questions = BooleanField(_l("Ta emot frågor i förväg"), default=True)
     accessibility = TextAreaField(
         _l("Tillgänglighet"),
@@ -240,28 +322,28 @@ class DialogueForm(FlaskForm):
         return parse_local(field.data)
 
     def validate_starts_at(self, field: Any) -> None:
-        """A real date and time."""
+        """A real moment (a day that does not exist, or a clock change's lost hour)."""
         if field.data and parse_local(field.data) is None:
-            raise ValidationError(_l("Skriv datum och tid som ÅÅÅÅ-MM-DD TT:MM."))
+            raise ValidationError(_l("Datum och tid för när dialogen börjar finns inte."))
 
     def validate_ends_at(self, field: Any) -> None:
         """After the start."""
         end = parse_local(field.data) if field.data else None
         if field.data and end is None:
-            raise ValidationError(_l("Skriv datum och tid som ÅÅÅÅ-MM-DD TT:MM."))
+            raise ValidationError(_l("Datum och tid för när dialogen slutar finns inte."))
         start = self._moment_of(self.starts_at)
         if start and end and end <= start:
             raise ValidationError(_l("Dialogen måste sluta efter att den börjar."))
 
     def validate_signup_opens_at(self, field: Any) -> None:
-        """A real date and time."""
+        """A real moment."""
         if field.data and parse_local(field.data) is None:
-            raise ValidationError(_l("Skriv datum och tid som ÅÅÅÅ-MM-DD TT:MM."))
+            raise ValidationError(_l("Datum och tid för när anmälan öppnar finns inte."))
 
     def validate_signup_closes_at(self, field: Any) -> None:
-        """A real date and time, after sign-up opens."""
+        """A real moment."""
         if field.data and parse_local(field.data) is None:
-            raise ValidationError(_l("Skriv datum och tid som ÅÅÅÅ-MM-DD TT:MM."))
+            raise ValidationError(_l("Datum och tid för när anmälan stänger finns inte."))
 
     def validate_meeting_link(self, field: Any) -> None:
         """Digital dialogues need a link, and it must be a web address."""
@@ -346,4 +428,87 @@ class AnswerForm(FlaskForm):
     )
     published_answer = TextAreaField(
         _l("Svar"), validators=[DataRequired(_l("Skriv svaret.")), Length(max=5000)]
+    )
+
+
+class WalkInForm(FlaskForm):
+    """Someone at the door who did not sign up."""
+
+    name = _text(_l("Namn (frivilligt)"), max_length=120, id="walk-in-name")
+    party_size = Count(
+        _l("Hur många?"),
+        default=1,
+        id="walk-in-party",
+        validators=[
+            InputRequired(_l("Skriv hur många som kom.")),
+            NumberRange(min=1, max=MAX_PARTY, message=_l("Skriv ett antal mellan 1 och %(max)d.")),
+        ],
+    )
+    over_capacity = BooleanField(_l("Ta in dem även om alla platser är tagna"), id="walk-in-over")
+
+
+class PromoteForm(FlaskForm):
+    """Give one waiting registration a seat by hand."""
+
+    over_capacity = BooleanField(_l("Ge platsen även om alla platser är tagna"))
+
+
+AUDIENCE_CHOICES = [
+    SelectChoice("confirmed", _l("Alla med plats")),
+    SelectChoice("waiting", _l("Alla på reservlistan")),
+    SelectChoice("all", _l("Alla anmälda, med plats och på reservlistan")),
+]
+
+
+class MessageForm(FlaskForm):
+    """A plain-text message to registrants."""
+
+    audience = Choice(
+        _l("Till"),
+        choices=AUDIENCE_CHOICES,
+        default="confirmed",
+        validators=[InputRequired(_l("Välj vilka som ska få meddelandet."))],
+    )
+    subject = _text(
+        _l("Ämnesrad"), required=_l("Skriv en ämnesrad."), max_length=150, id="message-subject"
+    )
+    body = TextAreaField(
+        _l("Meddelande"),
+        id="message-body",
+        validators=[
+            DataRequired(_l("Skriv meddelandet.")),
+            Length(max=5000, message=_l("Texten får vara högst %(max)d tecken.")),
+        ],
+        description=_l("Skrivs som vanlig text. Skriv inga känsliga uppgifter i mejl."),
+    )
+
+
+class ChangeRegistrationForm(FlaskForm):
+    """A registrant changes their party size or needs."""
+
+    party_size = Count(
+        _l("Hur många kommer, du inräknad?"),
+        validators=[
+            InputRequired(_l("Skriv hur många ni är.")),
+            NumberRange(min=1, max=MAX_PARTY, message=_l("Skriv ett antal mellan 1 och %(max)d.")),
+        ],
+    )
+    needs = TextAreaField(
+        _l("Behöver du något för att kunna delta? (frivilligt)"),
+        validators=[
+            Optional(),
+            Length(max=1000, message=_l("Texten får vara högst %(max)d tecken.")),
+        ],
+    )
+
+
+class AskerAnswerForm(FlaskForm):
+    """An answer mailed to the person who asked."""
+
+    answer = TextAreaField(
+        _l("Svar till den som frågade"),
+        validators=[
+            DataRequired(_l("Skriv svaret.")),
+            Length(max=5000, message=_l("Texten får vara högst %(max)d tecken.")),
+        ],
     )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
+import sqlalchemy as sa
 from sqlalchemy import JSON, ForeignKey, Index, LargeBinary, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -11,7 +12,10 @@ from intake.extensions import db
 from intake.models_base import UTCDateTime
 
 IN_PERSON, DIGITAL, HYBRID = "in_person", "digital", "hybrid"
-PLANNED, CANCELLED = "planned", "cancelled"
+# A new dialogue is a draft (DRAFT) until the organiser publishes it (PLANNED): a draft is on
+# no public page, takes no sign-ups or questions, and cannot be reported held, so it never
+# counts toward the promise (intake.followup.progress counts held reports only).
+DRAFT, PLANNED, CANCELLED = "draft", "planned", "cancelled"
 CONFIRMED, WAITLISTED, WITHDRAWN = "confirmed", "waitlisted", "cancelled"
 
 
@@ -44,6 +48,8 @@ class Dialogue(db.Model):  # type: ignore[name-defined]
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
     personal_data_erased_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # When the organiser published it (migration 0018 set it for the dialogues already there).
+    published_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
     report: Mapped[HeldReport | None] = relationship(back_populates="dialogue", uselist=False)
 
@@ -74,6 +80,8 @@ class Registration(db.Model):  # type: ignore[name-defined]
     promoted_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     checked_in_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     reminded_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # Added by the organiser at the door: no e-mail, no mail, arrived on arrival.
+    walk_in: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
 
 
 class Question(db.Model):  # type: ignore[name-defined]
@@ -99,6 +107,8 @@ class Question(db.Model):  # type: ignore[name-defined]
     published_question: Mapped[str | None] = mapped_column(Text)
     published_answer: Mapped[str | None] = mapped_column(Text)
     published_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # When an organiser last answered the asker by mail (the answer itself is not kept).
+    answered_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
 
 class HeldReport(db.Model):  # type: ignore[name-defined]

@@ -18,9 +18,9 @@ from datetime import datetime
 
 import sqlalchemy as sa
 
-from intake import audit, clock
+from intake import audit, clock, outbox
 from intake.crypto import sealing
-from intake.dialogues.models import PLANNED, Dialogue, HeldReport, Question
+from intake.dialogues.models import DRAFT, PLANNED, Dialogue, HeldReport, Question
 from intake.dialogues.service import SignupError
 from intake.extensions import db
 from intake.reports.models import Inbox
@@ -158,6 +158,8 @@ def record_held(
     """The held-dialogue report (created or replaced); commits. NotEnded (nothing saved)
     before the dialogue's end: a dialogue that has not been held cannot count as held."""
     now = now or clock.now()
+    if dialogue.status == DRAFT:  # never published: it cannot have been held
+        raise NotEnded(dialogue.ends_at)
     if not report_open(dialogue, now=now):
         raise NotEnded(dialogue.ends_at)
     report = dialogue.report or HeldReport(dialogue_id=dialogue.id)
@@ -187,3 +189,41 @@ def ended_without_report(*, now: datetime) -> list[Dialogue]:
             .order_by(Dialogue.starts_at)
         )
     )
+
+
+class NoAddress(Exception):
+    """The asker left no e-mail address (or it has been erased): there is nobody to answer."""
+
+
+def answer_asker(
+    question: Question,
+    private_key: bytes,
+    *,
+    answer: str,
+    dialogue_url: str,
+    by_id: int,
+    by: str,
+) -> None:
+    """Mail an answer to the asker through the outbox, by a member of the inbox (whose key
+    opens the asker's sealed address). The mail carries the answer, never the sealed question.
+    NoAddress when there is none. Audited without the text; commits."""
+    email = open_question(question, private_key)["email"]
+    if not email or question.contact_erased_at is not None:
+        raise NoAddress(question.id)
+    dialogue = db.session.get(Dialogue, question.dialogue_id)
+    assert dialogue is not None
+    outbox.enqueue(
+        "dialogue_answer",
+        email,
+        {"title": dialogue.title, "answer": answer, "dialogue_url": dialogue_url},
+    )
+    question.answered_at = clock.now()
+    audit.record(
+        "question_answered",
+        actor_id=by_id,
+        actor=by,
+        target_type="dialogue",
+        target_id=dialogue.id,
+        question=question.id,
+    )
+    db.session.commit()

@@ -6,6 +6,15 @@ Seat counting is serialised per dialogue by first bumping the dialogue's `seat_v
 UPDATE takes the row lock on PostgreSQL and the write lock on SQLite before anything is
 counted, so two sign-ups can never both see the last seat. Seats shown to the public are a
 hint; this is the check.
+
+Freed seats (the rule, as in pretix): a seat freed by a cancellation, a smaller party or more
+seats is held for the waiting list while anyone is waiting. It goes to the first in line; when
+the first party is larger than the seats free (a party of 2, one seat free) nobody behind it
+jumps the line and the seat stays held until enough are free — a newcomer joins the waiting
+list too, and the public page says the seat is held, not free. Only an organiser can give a
+held seat to someone further down the list, by hand (`promote_chosen`). With nobody waiting a
+freed seat is free for anyone. The cancellation receipt says which of these happened
+(`Freed`). Every promotion, automatic or by hand, goes through `_seat`.
 """
 
 from __future__ import annotations
@@ -26,6 +35,7 @@ from intake.crypto import protected
 from intake.dialogues.models import (
     CANCELLED,
     CONFIRMED,
+    DRAFT,
     PLANNED,
     WAITLISTED,
     WITHDRAWN,
@@ -39,6 +49,10 @@ CANCEL_TOKEN_DAYS = 365
 
 class CancelledDialogueError(Exception):
     """A cancelled dialogue keeps its time: its registrants are not told of changes again."""
+
+
+class HeldDialogueError(Exception):
+    """A dialogue that has been held (it has ended) cannot be cancelled any more."""
 
 
 class SignupError(Exception):
@@ -67,7 +81,8 @@ class SignupResult:
     position: int | None  # place in the waiting list, None when confirmed
 
 
-def _aad(registration_id: int) -> bytes:
+def registration_aad(registration_id: int) -> bytes:
+    """What a registration's protected details are bound to."""
     return f"intake:registration:v1:{registration_id}".encode()
 
 
@@ -80,7 +95,9 @@ def person_of(registration: Registration, keys: Mapping[int, bytes]) -> Person |
     """The registrant's details, or None once erased."""
     if registration.protected is None:
         return None
-    data = json.loads(protected.unprotect(registration.protected, keys, aad=_aad(registration.id)))
+    data = json.loads(
+        protected.unprotect(registration.protected, keys, aad=registration_aad(registration.id))
+    )
     return Person(**data)
 
 
@@ -113,6 +130,25 @@ def seats_left(dialogue: Dialogue) -> int | None:
     if dialogue.capacity is None:
         return None
     return max(dialogue.capacity - seats_taken(dialogue.id), 0)
+
+
+def public_seats(dialogue: Dialogue) -> int | None:
+    """Seats a newcomer can take now (None: no limit): none while anyone is waiting, since
+    freed seats are held for the waiting list (module docstring)."""
+    free = seats_left(dialogue)
+    if free is None or free == 0:
+        return free
+    return 0 if anyone_waiting(dialogue.id) else free
+
+
+def held(dialogue: Dialogue, *, now: datetime) -> bool:
+    """Published, not cancelled, and over: the dialogue has been held."""
+    return dialogue.status == PLANNED and dialogue.ends_at <= now
+
+
+def public(dialogue: Dialogue) -> bool:
+    """Whether residents may see it: every dialogue but a draft."""
+    return dialogue.status != DRAFT
 
 
 def _waiting_batches(dialogue_id: int, size: int = 50) -> Iterator[Registration]:
@@ -250,7 +286,7 @@ def register(
     db.session.add(registration)
     db.session.flush()
     registration.protected = protected.protect(
-        json.dumps(person.__dict__).encode(), keys, aad=_aad(registration.id)
+        json.dumps(person.__dict__).encode(), keys, aad=registration_aad(registration.id)
     )
     position = None if fits else waitlist_position(registration)
     if fits:
@@ -289,6 +325,11 @@ class MailLinks:
         token = self.serializer().dumps(registration.id)
         return f"{self.base_url}/dialoger/avboka/{token}"
 
+    def change_url(self, registration: Registration) -> str:
+        """The same signed token, for changing the party size or needs."""
+        token = self.serializer().dumps(registration.id)
+        return f"{self.base_url}/dialoger/andra-anmalan/{token}"
+
     def registration_id(self, token: str) -> int | None:
         """The registration a token names, or None if forged or expired."""
         try:
@@ -307,6 +348,7 @@ def _mail(
     *,
     with_ics: bool = False,
     position: int | None = None,
+    extra: Mapping[str, Any] | None = None,
 ) -> None:
     context: dict[str, Any] = {
         "title": dialogue.title,
@@ -317,6 +359,7 @@ def _mail(
         "format": dialogue.format,
         "dialogue_url": f"{links.base_url}/dialoger/{dialogue.id}",
         "cancel_url": links.cancel_url(registration),
+        "change_url": links.change_url(registration),
         "party_size": registration.party_size,
     }
     if registration.status == CONFIRMED and dialogue.meeting_link:
@@ -327,7 +370,20 @@ def _mail(
         context["attachments"] = ["ics"]
         context["dialogue_id"] = dialogue.id
         context["uid"] = f"dialogue-{dialogue.id}-registration-{registration.id}"
+    context.update(extra or {})
+    if not person.email:  # a walk-in left no address
+        return
     outbox.enqueue(template, person.email, context, locale=registration.locale)
+
+
+def _seat(
+    waiting: Registration, dialogue: Dialogue, *, keys: Mapping[int, bytes], links: MailLinks
+) -> None:
+    """The one place a waiting registration gets its seat (automatic or by hand) and is told."""
+    waiting.status, waiting.promoted_at = CONFIRMED, clock.now()
+    person = person_of(waiting, keys)
+    if person is not None:
+        _mail(waiting, person, "dialogue_promoted", dialogue, links, with_ics=True)
 
 
 def promote(
@@ -339,13 +395,59 @@ def promote(
     for waiting in _waiting_batches(dialogue.id):
         if dialogue.capacity is not None and taken + waiting.party_size > dialogue.capacity:
             break  # first come, first served: nobody jumps the queue
-        waiting.status, waiting.promoted_at = CONFIRMED, clock.now()
+        _seat(waiting, dialogue, keys=keys, links=links)
         taken += waiting.party_size
-        person = person_of(waiting, keys)
-        if person is not None:
-            _mail(waiting, person, "dialogue_promoted", dialogue, links, with_ics=True)
         promoted.append(waiting)
     return promoted
+
+
+class NotWaitingError(Exception):
+    """The registration chosen is no longer on the waiting list."""
+
+
+class OverCapacityError(Exception):
+    """Not enough free seats; `free` says how many there are."""
+
+    def __init__(self, free: int) -> None:
+        super().__init__(free)
+        self.free = free
+
+
+def promote_chosen(
+    registration: Registration,
+    *,
+    over_capacity: bool,
+    keys: Mapping[int, bytes],
+    links: MailLinks,
+    by_id: int,
+    by: str,
+) -> None:
+    """The organiser gives a seat to one waiting registration of their choice (through `_seat`,
+    like every promotion). Beyond the free seats only with `over_capacity` (OverCapacityError,
+    nothing changed, otherwise); NotWaitingError if it is no longer waiting. Commits."""
+    dialogue_id, registration_id = registration.dialogue_id, registration.id
+    db.session.rollback()
+    dialogue = lock_dialogue(dialogue_id)
+    found = db.session.get(Registration, registration_id, populate_existing=True)
+    assert found is not None
+    if found.status != WAITLISTED:
+        db.session.rollback()
+        raise NotWaitingError(registration_id)
+    free = seats_left(dialogue)
+    if free is not None and found.party_size > free and not over_capacity:
+        db.session.rollback()
+        raise OverCapacityError(free)
+    _seat(found, dialogue, keys=keys, links=links)
+    audit.record(
+        "registration_promoted",
+        actor_id=by_id,
+        actor=by,
+        target_type="dialogue",
+        target_id=dialogue.id,
+        registration=found.id,
+        over_capacity=free is not None and found.party_size > free,
+    )
+    db.session.commit()
 
 
 def refill(
@@ -366,10 +468,38 @@ def _fillable(dialogue: Dialogue) -> bool:
     return dialogue.status == PLANNED and dialogue.starts_at > clock.now()
 
 
+# What became of the seats a cancellation freed (the receipt and the page say which):
+ALREADY = "already"  # the registration was cancelled before; nothing happened
+LEFT_WAITLIST = "left_waitlist"  # it was waiting: no seat was freed
+PASSED_ON = "passed_on"  # the seats went to the next on the waiting list
+HELD = "held"  # held for the waiting list, whose first party needs more seats
+OPEN = "open"  # nobody waiting: anyone can sign up for them
+NOT_REFILLED = "not_refilled"  # the dialogue is off or under way: nobody gets them
+
+
+@dataclass(frozen=True)
+class Cancellation:
+    """The outcome of a cancellation: who was promoted and what became of the freed seats."""
+
+    promoted: list[Registration]
+    freed: str
+
+
+def _freed(was: str, dialogue: Dialogue, promoted: list[Registration]) -> str:
+    if was == WAITLISTED:
+        return LEFT_WAITLIST
+    if not _fillable(dialogue):
+        return NOT_REFILLED
+    if anyone_waiting(dialogue.id):
+        return HELD if not promoted else PASSED_ON
+    return PASSED_ON if promoted else OPEN
+
+
 def cancel(
     registration: Registration, *, keys: Mapping[int, bytes], links: MailLinks
-) -> list[Registration]:
-    """Cancel a registration, promote the next in line in the same transaction; commits."""
+) -> Cancellation:
+    """Cancel a registration, promote the next in line in the same transaction, and send a
+    receipt that says what became of the seat; commits."""
     dialogue_id, registration_id = registration.dialogue_id, registration.id
     db.session.rollback()
     dialogue = lock_dialogue(dialogue_id)
@@ -378,16 +508,25 @@ def cancel(
     registration = found
     if registration.status == WITHDRAWN:
         db.session.rollback()
-        return []
+        return Cancellation(promoted=[], freed=ALREADY)
+    was = registration.status
     registration.status, registration.cancelled_at = WITHDRAWN, clock.now()
     # Only a confirmed registration carries a check-in (intake.dialogues.attendance).
     registration.checked_in_at = None
+    promoted = promote(dialogue, keys=keys, links=links) if _fillable(dialogue) else []
+    freed = _freed(was, dialogue, promoted)
     person = person_of(registration, keys)
     if person is not None:
-        _mail(registration, person, "dialogue_cancelled_receipt", dialogue, links)
-    promoted = promote(dialogue, keys=keys, links=links) if _fillable(dialogue) else []
+        _mail(
+            registration,
+            person,
+            "dialogue_cancelled_receipt",
+            dialogue,
+            links,
+            extra={"freed": freed, "change_url": ""},
+        )
     db.session.commit()
-    return promoted
+    return Cancellation(promoted=promoted, freed=freed)
 
 
 def notify_all(
@@ -442,7 +581,10 @@ def reschedule(
 def cancel_dialogue(
     dialogue: Dialogue, *, keys: Mapping[int, bytes], links: MailLinks, by_id: int, by: str
 ) -> None:
-    """The organiser cancels the dialogue: everyone is told; commits."""
+    """The organiser cancels the dialogue: everyone is told; commits. HeldDialogueError
+    (nothing changed) once it has been held: what happened cannot be called off."""
+    if held(dialogue, now=clock.now()):
+        raise HeldDialogueError(dialogue.id)
     dialogue.status = CANCELLED
     dialogue.updated_at = clock.now()
     notify_all(dialogue, "dialogue_cancelled", keys=keys, links=links)

@@ -20,10 +20,20 @@ from intake.accounts.forms import EmptyForm
 from intake.accounts.models import ADMIN, ORGANISER
 from intake.dialogues import attendance, service
 from intake.dialogues import questions as asked
-from intake.dialogues.forms import THEMES, AnswerForm, DialogueForm, HeldReportForm, parse_local
+from intake.dialogues.forms import (
+    THEMES,
+    AnswerForm,
+    AskerAnswerForm,
+    DialogueForm,
+    HeldReportForm,
+    PromoteForm,
+    WalkInForm,
+    parse_local,
+)
 from intake.dialogues.models import (
     CANCELLED,
     CONFIRMED,
+    DRAFT,
     WAITLISTED,
     WITHDRAWN,
     Dialogue,
@@ -115,17 +125,24 @@ def new() -> str | Response:
     """Create a dialogue."""
     form = DialogueForm()
     if form.validate_on_submit():
-        starts, ends = parse_local(form.starts_at.data), parse_local(form.ends_at.data)
+        starts, ends = parse_local(form.starts_at.data or ""), parse_local(form.ends_at.data or "")
         assert starts is not None and ends is not None
         dialogue = Dialogue(
-            starts_at=starts, ends_at=ends, created_at=clock.now(), updated_at=clock.now()
+            starts_at=starts,
+            ends_at=ends,
+            status=DRAFT,  # public only once published (organiser_views.publish)
+            created_at=clock.now(),
+            updated_at=clock.now(),
         )
         _apply(form, dialogue)
         db.session.add(dialogue)
         db.session.flush()
         _log("dialogue_created", dialogue)
         db.session.commit()
-        flash(_("Dialogen är skapad."), "info")
+        flash(
+            _("Dialogen är sparad som utkast. Förhandsgranska och publicera den när den är klar."),
+            "info",
+        )
         return redirect(url_for(".show", dialogue_id=dialogue.id))
     return render_template("organiser/form.html", form=form, dialogue=None)
 
@@ -141,7 +158,7 @@ def edit(dialogue_id: int) -> str | Response:
         for name in ("starts_at", "ends_at", "signup_opens_at", "signup_closes_at"):
             getattr(form, name).data = _local_input(getattr(dialogue, name))
     if form.validate_on_submit():
-        starts, ends = parse_local(form.starts_at.data), parse_local(form.ends_at.data)
+        starts, ends = parse_local(form.starts_at.data or ""), parse_local(form.ends_at.data or "")
         assert starts is not None and ends is not None
         moved = (starts, ends) != (dialogue.starts_at, dialogue.ends_at)
         _apply(form, dialogue)
@@ -173,12 +190,16 @@ def edit(dialogue_id: int) -> str | Response:
 def cancel(dialogue_id: int) -> Response:
     """Cancel the dialogue; every registrant is told."""
     dialogue = get_dialogue(dialogue_id)
-    if not EmptyForm().validate() or dialogue.status == CANCELLED:
+    if not EmptyForm().validate() or dialogue.status in (CANCELLED, DRAFT):
         abort(400)
-    service.cancel_dialogue(
-        dialogue, keys=_keys(), links=links(), by_id=current_user.id, by=current_user.email
-    )
-    flash(_("Dialogen är inställd och alla anmälda får besked."), "info")
+    try:
+        service.cancel_dialogue(
+            dialogue, keys=_keys(), links=links(), by_id=current_user.id, by=current_user.email
+        )
+    except service.HeldDialogueError:
+        flash(_("Dialogen är redan genomförd och kan inte ställas in."), "error")
+    else:
+        flash(_("Dialogen är inställd och alla anmälda får besked."), "info")
     return redirect(url_for(".show", dialogue_id=dialogue.id))
 
 
@@ -195,19 +216,41 @@ def _attendees(dialogue: Dialogue) -> list[tuple[Registration, service.Person | 
     ]
 
 
+def _matches(person: service.Person | None, query: str) -> bool:
+    """Whether a search typed at the door finds this registrant (name, e-mail or phone)."""
+    if not query:
+        return True
+    if person is None:
+        return False
+    return any(query in value.casefold() for value in (person.name, person.email, person.phone))
+
+
 @bp.get("/<int:dialogue_id>")
 def show(dialogue_id: int) -> str:
-    """The dialogue with its sign-ups and check-in (personal data: audited)."""
-    dialogue = get_dialogue(dialogue_id)
+    """The dialogue with its sign-ups, a search for the door, check-in "X av Y", walk-ins and
+    the waiting list (personal data: audited)."""
+    return render_show(get_dialogue(dialogue_id), walk_in=WalkInForm(formdata=None))
+
+
+def render_show(dialogue: Dialogue, *, walk_in: WalkInForm) -> str:
+    """The dialogue's page for organisers, with the walk-in form as given (kept answers)."""
     attendees = _attendees(dialogue)
+    query = request.args.get("q", "")[:100].strip()
     _log("registrations_viewed", dialogue)
     db.session.commit()
     return render_template(
         "organiser/show.html",
         dialogue=dialogue,
-        attendees=attendees,
+        attendees=[row for row in attendees if _matches(row[1], query.casefold())],
+        everyone=len(attendees),
+        query=query,
         confirmed=sum(r.party_size for r, _p, _w in attendees if r.status == CONFIRMED),
+        arrived=attendance.checked_in_people(dialogue.id),
+        free=service.seats_left(dialogue),
+        held=service.held(dialogue, now=clock.now()),
         form=EmptyForm(),
+        walk_in=walk_in,
+        promote_form=PromoteForm(formdata=None),
         print_view=False,
     )
 
@@ -326,6 +369,7 @@ def questions(dialogue_id: int) -> str:
         count=len(rows),
         labels=labels,
         form=AnswerForm(formdata=None),
+        reply=AskerAnswerForm(formdata=None),
         empty=EmptyForm(),
     )
 
@@ -389,3 +433,8 @@ def held_report(dialogue_id: int) -> str | Response:
         is_open=asked.report_open(dialogue, now=clock.now()),
         checked_in=attendance.checked_in_people(dialogue.id),
     )
+
+
+# The organiser's toolkit around a dialogue (publish, walk-ins, the waiting list, messages,
+# answers to askers) has its routes on this blueprint, in its own module.
+from intake.dialogues import organiser_views  # noqa: E402, F401

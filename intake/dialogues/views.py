@@ -3,18 +3,27 @@
 from __future__ import annotations
 
 import hashlib
+from typing import Any
 
 import sqlalchemy as sa
-from flask import Blueprint, abort, current_app, redirect, render_template, url_for
+from flask import Blueprint, abort, current_app, redirect, render_template, request, url_for
 from flask_babel import get_locale, ngettext
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from werkzeug.wrappers import Response
 
 from intake import appkeys, clock
 from intake.accounts.forms import EmptyForm
-from intake.dialogues import questions, service
-from intake.dialogues.forms import THEMES, QuestionForm, SignupForm
-from intake.dialogues.models import CANCELLED, Dialogue, HeldReport, Question, Registration
+from intake.dialogues import changes, questions, service
+from intake.dialogues.forms import THEMES, ChangeRegistrationForm, QuestionForm, SignupForm
+from intake.dialogues.models import (
+    CANCELLED,
+    DRAFT,
+    Dialogue,
+    HeldReport,
+    Question,
+    Registration,
+)
 from intake.extensions import db, limiter
 
 bp = Blueprint("dialogues", __name__, url_prefix="/dialoger")
@@ -34,9 +43,9 @@ def tag_secret() -> bytes:
 
 
 def get_dialogue(dialogue_id: int) -> Dialogue:
-    """A dialogue or 404."""
+    """A published dialogue or 404: a draft is nobody's business but the organisers'."""
     dialogue = db.session.get(Dialogue, dialogue_id)
-    if dialogue is None:
+    if dialogue is None or not service.public(dialogue):
         abort(404)
     return dialogue
 
@@ -50,12 +59,14 @@ def index() -> str:
     """Upcoming dialogues, then past ones with their published summaries."""
     now = clock.now()
     upcoming = db.session.scalars(
-        sa.select(Dialogue).where(Dialogue.ends_at >= now).order_by(Dialogue.starts_at)
+        sa.select(Dialogue)
+        .where(Dialogue.ends_at >= now, Dialogue.status != DRAFT)
+        .order_by(Dialogue.starts_at)
     ).all()
     past = db.session.scalars(
         sa.select(Dialogue)
         .join(HeldReport, HeldReport.dialogue_id == Dialogue.id)
-        .where(Dialogue.ends_at < now, HeldReport.held.is_(True))
+        .where(Dialogue.ends_at < now, HeldReport.held.is_(True), Dialogue.status != DRAFT)
         .order_by(Dialogue.starts_at.desc())
         .limit(20)
     ).all()
@@ -68,28 +79,42 @@ def _theme_labels() -> dict[str, str]:
     return {choice.value: str(choice.label) for choice in THEMES}
 
 
-def _page(
+def page_context(
     dialogue: Dialogue, *, signup: SignupForm | None = None, question: QuestionForm | None = None
-) -> str:
+) -> dict[str, Any]:
+    """What the public page shows. A draft is shown (to organisers, in the preview) as it
+    will be once published."""
     now = clock.now()
     published = db.session.scalars(
         sa.select(Question)
         .where(Question.dialogue_id == dialogue.id, Question.published_at.is_not(None))
         .order_by(Question.published_at)
     ).all()
-    return render_template(
-        "dialogues/dialogue.html",
-        dialogue=dialogue,
-        seats_left=service.seats_left(dialogue),
-        signup_open=service.signup_open(dialogue, now=now),
-        questions_open=dialogue.accepts_questions
+    as_published = dialogue.status == DRAFT
+    return {
+        "dialogue": dialogue,
+        "seats_left": service.public_seats(dialogue),
+        "seats_held": (service.seats_left(dialogue) or 0) - (service.public_seats(dialogue) or 0),
+        "signup_open": service.signup_open(dialogue, now=now)
+        or (as_published and dialogue.starts_at > now),
+        "questions_open": dialogue.accepts_questions
         and dialogue.status != CANCELLED
         and dialogue.starts_at > now,
-        signup=signup or SignupForm(formdata=None),
-        question=question or QuestionForm(formdata=None),
-        published=published,
-        past=dialogue.ends_at < now,
-        theme_labels=_theme_labels(),
+        "signup": signup or SignupForm(formdata=None),
+        "question": question or QuestionForm(formdata=None),
+        "published": published,
+        "past": dialogue.ends_at < now,
+        "held": service.held(dialogue, now=now),
+        "theme_labels": _theme_labels(),
+        "preview": False,
+    }
+
+
+def _page(
+    dialogue: Dialogue, *, signup: SignupForm | None = None, question: QuestionForm | None = None
+) -> str:
+    return render_template(
+        "dialogues/dialogue.html", **page_context(dialogue, signup=signup, question=question)
     )
 
 
@@ -197,8 +222,87 @@ def cancel(token: str) -> str | Response:
     dialogue = get_dialogue(registration.dialogue_id)
     form = EmptyForm()
     if form.validate_on_submit():
-        service.cancel(registration, keys=appkeys.keys(), links=links())
-        return render_template("dialogues/cancelled.html", dialogue=dialogue)
+        outcome = service.cancel(registration, keys=appkeys.keys(), links=links())
+        return render_template("dialogues/cancelled.html", dialogue=dialogue, freed=outcome.freed)
     return render_template(
-        "dialogues/cancel_confirm.html", dialogue=dialogue, registration=registration, form=form
+        "dialogues/cancel_confirm.html",
+        dialogue=dialogue,
+        registration=registration,
+        form=form,
+        token=token,
+    )
+
+
+_CHANGE_ERRORS = {
+    "closed": _l("Anmälan kan inte ändras längre: dialogen har börjat eller är inställd."),
+    "erased": _l("Anmälans uppgifter är raderade och kan inte ändras."),
+    "cancelled": _l("Anmälan är avbokad och kan inte ändras."),
+}
+
+
+@bp.route("/andra-anmalan/<token>", methods=["GET", "POST"])
+@limiter.limit(_limit, methods=["POST"])
+def change(token: str) -> str | Response:
+    """Change party size or needs from the mail's link (the cancel link's token)."""
+    registration_id = links().registration_id(token)
+    registration = db.session.get(Registration, registration_id) if registration_id else None
+    if registration is None:
+        return render_template("dialogues/cancel_invalid.html"), 404  # type: ignore[return-value]
+    dialogue = get_dialogue(registration.dialogue_id)
+    person = service.person_of(registration, appkeys.keys())
+    form = ChangeRegistrationForm(
+        data={"party_size": registration.party_size, "needs": person.needs if person else ""}
+        if request.method == "GET"
+        else None
+    )
+    if form.validate_on_submit():
+        try:
+            changes.change_registration(
+                registration,
+                party_size=form.party_size.data,
+                needs=(form.needs.data or "").strip(),
+                keys=appkeys.keys(),
+                links=links(),
+            )
+        except changes.ChangeError as error:
+            form.party_size.errors = [_change_error(error, dialogue)]
+        else:
+            return redirect(url_for(".changed", token=token), code=303)
+    return render_template(
+        "dialogues/change.html", dialogue=dialogue, registration=registration, form=form
+    )
+
+
+def _change_error(error: changes.ChangeError, dialogue: Dialogue) -> str:
+    if error.reason == "no_seats":
+        return str(
+            ngettext(
+                "Det finns inte plats för fler. Ni kan vara högst %(num)d person.",
+                "Det finns inte plats för fler. Ni kan vara högst %(num)d personer.",
+                error.free,
+            )
+        )
+    if error.reason == "too_large":
+        return str(
+            ngettext(
+                "Dialogen har bara %(num)d plats. Anmäl färre personer.",
+                "Dialogen har bara %(num)d platser. Anmäl färre personer.",
+                dialogue.capacity or 0,
+            )
+        )
+    return str(_CHANGE_ERRORS[error.reason])
+
+
+@bp.get("/andra-anmalan/<token>/klart")
+def changed(token: str) -> str:
+    """After a change: what the registration is now."""
+    registration_id = links().registration_id(token)
+    registration = db.session.get(Registration, registration_id) if registration_id else None
+    if registration is None:
+        abort(404)
+    return render_template(
+        "dialogues/changed.html",
+        dialogue=get_dialogue(registration.dialogue_id),
+        registration=registration,
+        token=token,
     )

@@ -157,6 +157,8 @@ ROUTES: dict[str, Route] = {
     "dialogues.ask": Route("POST", "/dialoger/{dialogue}/fraga", everyone(200)),
     "dialogues.asked": Route("GET", "/dialoger/{dialogue}/fraga-skickad", everyone(200)),
     "dialogues.cancel": Route("GET", "/dialoger/avboka/forged.token", everyone(404)),
+    "dialogues.change": Route("GET", "/dialoger/andra-anmalan/forged.token", everyone(404)),
+    "dialogues.changed": Route("GET", "/dialoger/andra-anmalan/forged.token/klart", everyone(404)),
     "organiser.index": Route("GET", "/personal/dialoger/", organisers(200)),
     "organiser.new": Route("GET", "/personal/dialoger/ny", organisers(200)),
     "organiser.edit": Route("GET", "/personal/dialoger/{dialogue}/andra", organisers(200)),
@@ -176,6 +178,20 @@ ROUTES: dict[str, Route] = {
         "POST", "/personal/dialoger/{dialogue}/fragor/finns-inte", organisers(404)
     ),
     "organiser.held_report": Route("GET", "/personal/dialoger/{dialogue}/rapport", organisers(200)),
+    "organiser.preview": Route(
+        "GET", "/personal/dialoger/{dialogue}/forhandsvisning", organisers(200)
+    ),
+    "organiser.publish_dialogue": Route(
+        "POST", "/personal/dialoger/999999/publicera", organisers(404)
+    ),
+    "organiser.walk_in": Route("POST", "/personal/dialoger/999999/pa-plats", organisers(404)),
+    "organiser.promote": Route(
+        "POST", "/personal/dialoger/{dialogue}/reservlista/999999", organisers(404)
+    ),
+    "organiser.message": Route("GET", "/personal/dialoger/{dialogue}/meddelande", organisers(200)),
+    "organiser.answer": Route(
+        "POST", "/personal/dialoger/{dialogue}/fragor/finns-inte/svara", organisers(404)
+    ),
     # Promise follow-up. {commitment}: the police's traffic controls; {activity}: one of them.
     "promise.public_page": Route("GET", "/medborgarloftet/", everyone(200)),
     "followup_staff.dashboard": Route("GET", "/personal/uppfoljning/", staff(200)),

@@ -228,6 +228,13 @@ def sign_in(page: Page, site: Installation, email: str) -> None:
     expect(page.get_by_role("button", name=re.compile("^Logga ut"))).to_be_visible()
 
 
+def fill_moment(page: Page, moment: str, day: str, time: str) -> None:
+    """Fill a date input and a time input (grouped under the moment's legend)."""
+    group = page.get_by_role("group", name=moment, exact=True)
+    group.get_by_label("Datum", exact=True).fill(day)
+    group.get_by_label("Tid", exact=True).fill(time)
+
+
 def test_organiser_creates_publishes_and_reports(
     page: Page, watch: Watch, second_person: Page, live_site: Installation
 ) -> None:
@@ -250,18 +257,22 @@ def test_organiser_creates_publishes_and_reports(
     page.get_by_label("Trafik", exact=True).check()
     page.get_by_label("Polisen", exact=True).check()
     page.get_by_label("Kommunen", exact=True).check()
-    page.get_by_label("Börjar", exact=True).fill(starts.strftime("%Y-%m-%d 18:00"))
-    page.get_by_label("Slutar", exact=True).fill(starts.strftime("%Y-%m-%d 20:00"))
+    fill_moment(page, "Börjar", starts.strftime("%Y-%m-%d"), "18:00")
+    fill_moment(page, "Slutar", starts.strftime("%Y-%m-%d"), "20:00")
     page.get_by_label("På plats", exact=True).check()
     page.get_by_label("Plats", exact=True).fill("Tärnaskolans matsal")
     page.get_by_label("Antal platser (tomt = obegränsat)").fill("40")
     page.get_by_role("button", name="Spara").click()
-    # Then the dialogue's page for organisers opens
-    expect(page.get_by_role("heading", level=1)).to_have_text("Trafiken vid skolan")
+    # Then the dialogue's page for organisers opens, the dialogue still a draft
+    expect(page.get_by_role("heading", level=1)).to_have_text("Trafiken vid skolan (utkast)")
     audit(page, watch, "organiser: dialogue")
     dialogue_id = int(re.search(r"/personal/dialoger/(\d+)", page.url).group(1))  # type: ignore[union-attr]
     page.get_by_role("link", name="Ändra").click()
     audit(page, watch, "organiser: edit dialogue")
+    # And publish it (a new dialogue is a draft)
+    page.goto(f"/personal/dialoger/{dialogue_id}")
+    page.get_by_role("button", name="Publicera").click()
+    expect(page.get_by_text("Dialogen är publicerad.")).to_be_visible()
     # When a resident asks a question on the public page
     second_person.goto(f"/dialoger/{dialogue_id}")
     second_person.get_by_label("Trafik", exact=True).check()
@@ -307,3 +318,80 @@ def test_organiser_creates_publishes_and_reports(
     # And the attendee list for the door passes too
     page.goto(f"/personal/dialoger/{dialogue_id}/deltagarlista")
     audit(page, watch, "organiser: attendee list")
+
+
+@pytest.mark.parametrize("width", [390, 1280])
+def test_organiser_toolkit_from_draft_to_the_door(
+    page: Page, watch: Watch, live_site: Installation, smtp: SMTPServer, width: int
+) -> None:
+    """Create a draft, preview it, publish it, add a walk-in at the door, message everyone
+    confirmed, and check a registrant in; axe on every page, on a phone and on a desktop."""
+    app = live_site.app
+    page.set_viewport_size({"width": width, "height": 900})
+    live_site.add_user(ORGANISER, "organiser", inboxes=("Medborgardialog",))
+    sign_in(page, live_site, ORGANISER)
+    # Given a new dialogue saved with a time typed in the date and time inputs
+    page.goto("/personal/dialoger/ny")
+    starts = (clock.now() + timedelta(days=20)).astimezone(clock.STOCKHOLM)
+    page.get_by_label("Rubrik", exact=True).fill("Trygghet i Vidsel")
+    page.get_by_label("Polisen", exact=True).check()
+    fill_moment(page, "Börjar", starts.strftime("%Y-%m-%d"), "18:00")
+    fill_moment(page, "Slutar", starts.strftime("%Y-%m-%d"), "17:00")
+    page.get_by_label("På plats", exact=True).check()
+    page.get_by_label("Plats", exact=True).fill("Vidsel bygdegård")
+    page.get_by_label("Antal platser (tomt = obegränsat)").fill("2")
+    page.get_by_role("button", name="Spara").click()
+    # Then an end before the start is named, and the typed time is kept
+    expect(page.locator(".error-summary")).to_contain_text("Dialogen måste sluta efter")
+    audit(page, watch, f"organiser {width}: moment error")
+    group = page.get_by_role("group", name="Slutar", exact=True)
+    expect(group.get_by_label("Tid", exact=True)).to_have_value("17:00")
+    group.get_by_label("Tid", exact=True).fill("20:00")
+    page.get_by_role("button", name="Spara").click()
+    # And it is a draft, which the organiser previews
+    expect(page.get_by_role("heading", level=1)).to_contain_text("(utkast)")
+    audit(page, watch, f"organiser {width}: draft")
+    dialogue_id = int(re.search(r"/personal/dialoger/(\d+)", page.url).group(1))  # type: ignore[union-attr]
+    page.get_by_role("link", name="Förhandsgranska den publika sidan").click()
+    expect(page.get_by_text("Förhandsvisning", exact=True)).to_be_visible()
+    audit(page, watch, f"organiser {width}: preview")
+    page.get_by_role("link", name="Tillbaka till dialogen").click()
+    # When they publish it
+    page.get_by_role("button", name="Publicera").click()
+    expect(page.get_by_text("Dialogen är publicerad.")).to_be_visible()
+    # And a resident signs up on the public page
+    page.goto(f"/dialoger/{dialogue_id}")
+    sign_up(page, "Anna Andersson", "anna@example.com")
+    expect(page.get_by_role("heading", level=1)).to_have_text("Du är anmäld")
+    # And someone comes to the door with a friend: the room has one seat left
+    page.goto(f"/personal/dialoger/{dialogue_id}")
+    page.get_by_label("Hur många?", exact=True).fill("2")
+    page.get_by_role("button", name="Lägg till och checka in").click()
+    expect(page.locator(".error-summary")).to_contain_text("Det finns bara 1 ledig plats")
+    audit(page, watch, f"organiser {width}: walk-in over capacity")
+    page.get_by_label("Ta in dem även om alla platser är tagna").check()
+    page.get_by_role("button", name="Lägg till och checka in").click()
+    expect(page.get_by_text("Incheckade: 2 av 3")).to_be_visible()
+    audit(page, watch, f"organiser {width}: walk-in added")
+    # When they write to everyone confirmed, preview, then send
+    page.get_by_role("link", name="Skicka meddelande till anmälda").click()
+    audit(page, watch, f"organiser {width}: message")
+    page.get_by_label("Ämnesrad", exact=True).fill("Ny ingång")
+    page.get_by_label("Meddelande", exact=True).fill("Gå in från parkeringen.")
+    page.get_by_role("button", name="Förhandsgranska").click()
+    expect(page.get_by_text("Meddelandet går till 1 person.")).to_be_visible()
+    audit(page, watch, f"organiser {width}: message preview")
+    page.get_by_role("button", name="Skicka", exact=True).click()
+    expect(page.get_by_text("Meddelandet skickas till 1 person.")).to_be_visible()
+    mails = deliver(app, smtp)
+    assert sorted(subject(m) for m in mails if m["To"] == "anna@example.com") == [
+        "Du är anmäld: Trygghet i Vidsel",
+        "Ny ingång",
+    ]
+    # And they search for Anna at the door and check her in
+    page.get_by_label("Sök bland anmälda (namn, e-post eller telefon)").fill("anna")
+    page.get_by_role("button", name="Sök", exact=True).click()
+    audit(page, watch, f"organiser {width}: search")
+    page.get_by_role("button", name=re.compile("^Checka in")).click()
+    expect(page.get_by_text("Incheckade: 3 av 3")).to_be_visible()
+    audit(page, watch, f"organiser {width}: checked in")

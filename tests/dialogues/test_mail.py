@@ -421,8 +421,10 @@ def test_a_cancelled_dialogue_keeps_its_time_and_tells_nobody(
         assert response.status_code == 200
         assert errors(page) == [CANCELLED_KEEPS_ITS_TIME]
         assert '<a href="#starts_at">' in page
-        assert input_value(page, "starts_at") == form["starts_at"]
-        assert input_value(page, "ends_at") == form["ends_at"]
+        # (each moment is a date input and a time input)
+        for name in ("starts_at", "ends_at"):
+            typed = f"{input_value(page, name)} {input_value(page, name + '-time')}"
+            assert typed == form[name]
         # And nothing of the edit is saved
         assert kept == (starts, ends, CANCELLED, ORIGINAL_TEXT)
     # And nobody is mailed, and the reminders stay as they were

@@ -39,6 +39,9 @@ def test_signup_waitlist_cancel_promote(installation, smtp) -> None:  # type: ig
     assert response.status_code == 302, response.get_data(as_text=True)[:3000]
     dialogue_id = int(re.search(r"/personal/dialoger/(\d+)", response.location).group(1))
     resident = app.test_client()
+    # A new dialogue is a draft: not public until the organiser publishes it
+    assert resident.get(f"/dialoger/{dialogue_id}").status_code == 404
+    assert staff.post(f"/personal/dialoger/{dialogue_id}/publicera").status_code == 302
     assert resident.get(f"/dialoger/{dialogue_id}").status_code == 200
     for n in range(3):
         r = resident.post(
