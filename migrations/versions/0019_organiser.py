@@ -4,15 +4,15 @@ A new dialogue is a draft (status "draft") until it is published. The dialogues 
 the database were public before drafts existed, so they stay published: their status is kept
 and published_at is set to when they were created.
 
-Revision ID: 0018_organiser
-Revises: 0017_nodes
+Revision ID: 0019_organiser
+Revises: 0018_casenotes
 """
 
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0018_organiser"
-down_revision = "0017_nodes"
+revision = "0019_organiser"
+down_revision = "0018_casenotes"
 branch_labels = None
 depends_on = None
 

@@ -1,15 +1,15 @@
 """report: triage columns, assigned caseworker, stored next deadline (issues 13 §2, 14 §1)
 
-Revision ID: 0019_casework
-Revises: 0018_casenotes
+Revision ID: 0020_casework
+Revises: 0019_organiser
 """
 from types import SimpleNamespace
 
 from alembic import op
 import sqlalchemy as sa
 
-revision = "0019_casework"
-down_revision = "0018_casenotes"
+revision = "0020_casework"
+down_revision = "0019_organiser"
 branch_labels = None
 depends_on = None
 
