@@ -20,7 +20,7 @@ CREATED = datetime(2026, 3, 1, 9, 0, tzinfo=UTC)
 def test_existing_dialogues_stay_published(app: Flask) -> None:  # noqa: F811
     with app.app_context():
         # Given a database before drafts, with a planned and a cancelled dialogue
-        upgrade(revision="0017_nodes")
+        upgrade(revision="0018_casenotes")
         for status in (PLANNED, CANCELLED):
             db.session.execute(
                 sa.text(
@@ -34,7 +34,7 @@ def test_existing_dialogues_stay_published(app: Flask) -> None:  # noqa: F811
             )
         db.session.commit()
         # When the migration runs
-        upgrade(revision="0018_organiser")
+        upgrade(revision="0019_organiser")
         # Then both keep their status and count as published from their creation
         rows = db.session.execute(
             sa.select(Dialogue.status, Dialogue.published_at).order_by(Dialogue.id)
