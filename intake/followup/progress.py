@@ -40,7 +40,7 @@ from functools import lru_cache
 import sqlalchemy as sa
 
 from intake import clock
-from intake.dialogues.models import CANCELLED, Dialogue, HeldReport
+from intake.dialogues.models import PLANNED, Dialogue, HeldReport
 from intake.extensions import db
 from intake.followup import periods
 from intake.followup.models import (
@@ -183,7 +183,8 @@ def _held_per_span(spans: tuple[tuple[date, date], ...]) -> sa.Select[int, int, 
         sa.select(span, sa.func.count(), sa.func.sum(sa.case((_joint(), 1), else_=0)))
         .select_from(Dialogue)
         .join(HeldReport, HeldReport.dialogue_id == Dialogue.id)
-        .where(HeldReport.held.is_(True), Dialogue.status != CANCELLED)
+        # Published and not cancelled: a draft never counts, even with a held report.
+        .where(HeldReport.held.is_(True), Dialogue.status == PLANNED)
         .group_by(span)
     )
 

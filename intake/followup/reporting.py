@@ -21,7 +21,7 @@ from flask import current_app
 from flask_babel import get_locale
 
 from intake import clock
-from intake.dialogues.models import CANCELLED, Dialogue, HeldReport
+from intake.dialogues.models import PLANNED, Dialogue, HeldReport
 from intake.extensions import db
 from intake.followup import progress
 from intake.followup.models import BOTH_HOSTS, FROM_DIALOGUES, Activity
@@ -64,7 +64,7 @@ def held_between(first: date, last: date) -> list[Dialogue]:
             .join(HeldReport, HeldReport.dialogue_id == Dialogue.id)
             .where(
                 HeldReport.held.is_(True),
-                Dialogue.status != CANCELLED,
+                Dialogue.status == PLANNED,  # published, not cancelled: never a draft
                 Dialogue.starts_at >= start,
                 Dialogue.starts_at < end,
             )

@@ -15,7 +15,7 @@ from intake import clock
 from intake.accounts import guard
 from intake.accounts.forms import EmptyForm
 from intake.accounts.models import ADMIN
-from intake.dialogues.models import CANCELLED, Dialogue, HeldReport
+from intake.dialogues.models import PLANNED, Dialogue, HeldReport
 from intake.extensions import db
 from intake.followup import charts, progress, reporting, service
 from intake.followup.forms import ActivityForm, NoteForm, PromiseForm, RuleForm
@@ -337,7 +337,7 @@ def public_page() -> str:
         sa.select(Dialogue)
         .join(HeldReport, HeldReport.dialogue_id == Dialogue.id)
         .where(
-            HeldReport.held.is_(True), Dialogue.status != CANCELLED, Dialogue.ends_at < clock.now()
+            HeldReport.held.is_(True), Dialogue.status == PLANNED, Dialogue.ends_at < clock.now()
         )
         .order_by(Dialogue.starts_at.desc())
         .limit(10)

@@ -18,6 +18,7 @@ from intake.accounts.forms import EmptyForm
 from intake.crypto import custody
 from intake.extensions import db
 from intake.reports import (
+    assignment,
     casenotes,
     caseview,
     channel,
@@ -163,6 +164,7 @@ def _render_report(
         notes=casenotes.history(found, secret),
         note_form=forms.get("note_form") or CaseNoteForm(formdata=None),
         actors=handling.actors(found),
+        assignee=assignment.names([found.assigned_to_id]).get(found.assigned_to_id or 0),
     )
 
 
@@ -312,17 +314,26 @@ def ask(report_id: str) -> str | Response:
     form = QuestionForm()
     if not form.validate():
         return again(found, secret, question_form=form)
+    named = channel.named_reporter(found, secret)
     try:
         channel.ask(
             found,
             form.text.data,
             user=current_user,
-            named=channel.named_reporter(found, secret),
+            named=named,
             base_url=current_app.config["BASE_URL"],
         )
     except channel.ChannelError as error:
         form.text.errors = [str(error)]
         return again(found, secret, question_form=form)
+    if named is not None:
+        return _done(
+            found,
+            _(
+                "Frågan är skickad. Anmälaren ser den med sin uppföljningskod eller under"
+                " Mina anmälningar efter inloggning med e-legitimation."
+            ),
+        )
     return _done(found, _("Frågan är skickad. Anmälaren ser den med sin uppföljningskod."))
 
 
