@@ -68,7 +68,7 @@ def test_the_inbox_triages_filters_and_assigns(
     page.get_by_label("Oro", exact=True).select_option("vald")
     page.get_by_role("button", name="Filtrera").click()
     expect(page).to_have_url(re.compile(r"oro=vald"))
-    expect(page.get_by_text("Sida 1 av 1, 1 anmälningar")).to_be_visible()
+    expect(page.get_by_text("Sida 1 av 1, 1 anmälan")).to_be_visible()
     audit(page, watch, f"inbox filtered at {width} px")
     # And she takes the report herself, without JavaScript needed
     page.get_by_role("link", name="Ändra").first.click()
@@ -76,7 +76,7 @@ def test_the_inbox_triages_filters_and_assigns(
     page.get_by_role("button", name="Tilldela mig").click()
     expect(page.get_by_text("handläggs av")).to_be_visible()
     page.goto("/personal/inkorg?handlaggare=mina")
-    expect(page.get_by_text("Sida 1 av 1, 1 anmälningar")).to_be_visible()
+    expect(page.get_by_text("Sida 1 av 1, 1 anmälan")).to_be_visible()
     audit(page, watch, f"Mina at {width} px")
     # And a filter value the inbox does not know is said, not an error page
     page.goto("/personal/inkorg?frist=igar")

@@ -1,4 +1,4 @@
-"""Migration 0019_organiser: the dialogues already in the database were public before drafts existed,
+"""Migration 0019_organiser: dialogues already in the database were public before drafts existed,
 so they stay published (their status kept, published_at set to when they were created)."""
 
 from __future__ import annotations

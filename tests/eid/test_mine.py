@@ -223,7 +223,7 @@ def test_the_report_page_says_whether_the_reporter_was_verified(office: Installa
     page = text(staff.get(base))
     assert UNVERIFIED_LINE in page and VERIFIED_LINE not in page
     assert "Ring anmälaren och kontrollera vem du talar med." in page
-    staff.post(f"{base}/skyddsbedomning", data={"note": ""})
+    staff.post(f"{base}/skyddsbedomning", data={"note": "Inget akut skyddsbehov."})
     staff.post(f"{base}/beslut", data={"decision": "opened", "decided_on": "2026-12-02"})
     page = text(staff.get(base))
     assert UNVERIFIED_LINE in page and "Kontakta anmälaren per telefon" in page

@@ -144,7 +144,7 @@ def test_the_next_deadline_follows_every_handling_step(desk: Installation, froze
             next_deadline.SKYDD,
         )
         # Skyddsbedömning done: the förhandsbedömning, 14 days on
-        handling.record_assessment(report, "", report.inbox, user=bea)
+        handling.record_assessment(report, "Inget akut skyddsbehov.", report.inbox, user=bea)
         assert (report.next_deadline, report.next_deadline_kind) == (
             date(2026, 3, 23),
             next_deadline.FORHAND,
@@ -257,17 +257,21 @@ def test_a_non_member_cannot_see_or_assign(desk: Installation, frozen: Clock) ->
 def test_moving_drops_an_assignee_who_cannot_read_the_target(
     desk: Installation, frozen: Clock
 ) -> None:
+    # A move stays within a kind (children's inboxes), so the target is a second one
+    desk.add_inbox("Barn och unga Nord", subject_type="barn")
+    mover = "mover@alvsbyn.invalid"
+    desk.add_user(mover, "caseworker", inboxes=("Barn och unga", "Barn och unga Nord"))
     kept, dropped = submit(desk.app), submit(desk.app)
-    client = signed_in(desk, BOTH)
+    client = signed_in(desk, mover)
     client.post(f"/personal/anmalan/{kept}/handlaggare", data={"mig": "1"})
     signed_in(desk, BEA).post(f"/personal/anmalan/{dropped}/handlaggare", data={"mig": "1"})
     with desk.app.app_context():
-        vuxna = desk.inbox("Vuxna").id
+        nord = desk.inbox("Barn och unga Nord").id
     for report_id in (kept, dropped):
         client.get(f"/personal/anmalan/{report_id}")  # opens it (learns the plain columns)
-        response = client.post(f"/personal/anmalan/{report_id}/flytta", data={"inbox_id": vuxna})
+        response = client.post(f"/personal/anmalan/{report_id}/flytta", data={"inbox_id": nord})
         assert response.status_code == 302
-    assert row(desk, kept).assigned_to_id == user_id(desk, BOTH)
+    assert row(desk, kept).assigned_to_id == user_id(desk, mover)
     assert row(desk, dropped).assigned_to_id is None
 
 
@@ -367,7 +371,8 @@ def test_filters(
     shown = listed(client, query.format(vera=user_id(desk, VERA)))
     assert sorted(shown) == sorted(triaged[label] for label in expected)
     html = text(client.get(f"/personal/inkorg{query.format(vera=user_id(desk, VERA))}"))
-    assert f"{len(expected)} anmälningar" in html or not expected
+    count = len(expected)
+    assert f"{count} {'anmälan' if count == 1 else 'anmälningar'}" in html or not expected
     assert "känns inte igen" not in html
 
 
