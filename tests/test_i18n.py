@@ -48,4 +48,4 @@ def test_templates_escape_variables_and_always_format(app: Flask) -> None:
             "{{ _('Tillbaka') }}|{{ _('100%% %(x)s', x='<b>') }}|{{ _('100%%') }}|"
             "{{ ngettext('%(num)d dag', '%(num)d dagar', 1) }}"
         )
-    assert page == "Back|100% &lt;b&gt;|100%|1 dag"
+    assert page == "Back|100% &lt;b&gt;|100%|1 day"
