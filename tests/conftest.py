@@ -221,6 +221,25 @@ def smtp() -> Iterator[SMTPServer]:
     server.stop()
 
 
+def _read_whole(app: Any) -> Any:
+    """The app's answers read whole (and their iterables closed) before the server writes them.
+
+    Werkzeug's development server skips closing a streamed answer when the client has dropped
+    the connection: its clean-up reads the dead socket first, which raises. A browser that moves
+    on while its favicon request is still running then leaves the static file open (a
+    ResourceWarning). gunicorn, which serves the real thing, closes it."""
+
+    def wsgi(environ: dict[str, Any], start_response: Any) -> list[bytes]:
+        answer = app(environ, start_response)
+        try:
+            return [b"".join(answer)]
+        finally:
+            if hasattr(answer, "close"):
+                answer.close()
+
+    return wsgi
+
+
 class LiveServer:
     """The app served over real HTTP on loopback, in a thread."""
 
@@ -229,7 +248,7 @@ class LiveServer:
 
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
-        self._server = make_server("127.0.0.1", self.port, app, threaded=True)
+        self._server = make_server("127.0.0.1", self.port, _read_whole(app), threaded=True)
         self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
 
     def __enter__(self) -> LiveServer:
