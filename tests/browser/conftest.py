@@ -20,7 +20,9 @@ from playwright.sync_api import Browser, BrowserContext, Page, Playwright, sync_
 from intake import bootstrap
 
 from ..conftest import LiveServer
+from ..staff_helpers import Installation
 from .markup import Markup
+from .site import Site
 from .watch import LOOPBACK, Watch
 
 CHROMIUM = "/usr/bin/chromium"
@@ -75,12 +77,20 @@ def live_config() -> dict[str, Any]:
 
 
 @pytest.fixture
-def live_app(make_app: Any, live_config: dict[str, Any]) -> Flask:
-    """The app with CSRF on, default inboxes and routing rules."""
+def site(make_app: Any, live_config: dict[str, Any]) -> Site:
+    """The app with CSRF on after setup (default inboxes and routing rules), keeping what setup
+    printed: the inboxes' recovery codes and the first admin's one-time password."""
     app: Flask = make_app(**live_config)
     with app.app_context():
-        bootstrap.run_setup()
-    return app
+        result = bootstrap.run_setup()
+    assert result.admin_password is not None
+    return Site(Installation(app=app, recovery_codes=result.recovery_codes), result.admin_password)
+
+
+@pytest.fixture
+def live_app(site: Site) -> Flask:
+    """The served app; a module overrides this fixture (or `site`) to serve another."""
+    return site.installation.app
 
 
 @pytest.fixture

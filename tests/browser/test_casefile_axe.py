@@ -5,43 +5,25 @@ field errors that keep what was typed; nothing leaves 127.0.0.1 and CSP is never
 from __future__ import annotations
 
 import re
-from typing import Any
 
 import pytest
 import sqlalchemy as sa
 from flask import Flask
 from playwright.sync_api import Page, expect
 
-from intake import bootstrap
 from intake.extensions import db
 from intake.reports.models import Report
 
 from ..accounts.back_office import CHILD_PNR, submit
-from ..staff_helpers import Installation
 from .person import ERROR_SUMMARY
+from .site import Site
 from .test_axe import audit
-from .test_staff_journey import Site, sign_in
+from .test_staff_journey import sign_in
 from .watch import Watch
 
 pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("browser")]
 
 CASEWORKER = "handlaggare@alvsbyn.invalid"
-
-
-@pytest.fixture
-def site(make_app: Any) -> Site:
-    """The app with CSRF on after setup, keeping what setup printed."""
-    app: Flask = make_app()
-    with app.app_context():
-        result = bootstrap.run_setup()
-    assert result.admin_password is not None
-    return Site(Installation(app=app, recovery_codes=result.recovery_codes), result.admin_password)
-
-
-@pytest.fixture
-def live_app(site: Site) -> Flask:
-    """The served app is the one of `site`."""
-    return site.installation.app
 
 
 def no_sideways_scroll(page: Page, what: str) -> None:

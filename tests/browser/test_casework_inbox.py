@@ -5,39 +5,19 @@ JavaScript, and axe (WCAG 2.1 AA) on each state."""
 from __future__ import annotations
 
 import re
-from typing import Any
 
 import pytest
-from flask import Flask
 from playwright.sync_api import Page, expect
 
-from intake import bootstrap
-
 from ..accounts.back_office import submit
-from ..staff_helpers import Installation
+from .site import Site
 from .test_axe import audit
-from .test_staff_journey import Site, sign_in
+from .test_staff_journey import sign_in
 from .watch import Watch
 
 pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("browser")]
 
 CASEWORKER = "handlaggare@alvsbyn.invalid"
-
-
-@pytest.fixture
-def site(make_app: Any) -> Site:
-    """The app with CSRF on after setup."""
-    app: Flask = make_app()
-    with app.app_context():
-        result = bootstrap.run_setup()
-    assert result.admin_password is not None
-    return Site(Installation(app=app, recovery_codes=result.recovery_codes), result.admin_password)
-
-
-@pytest.fixture
-def live_app(site: Site) -> Flask:
-    """The served app is the one of `site`."""
-    return site.installation.app
 
 
 @pytest.mark.parametrize("width", [390, 1280])

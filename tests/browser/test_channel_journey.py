@@ -5,44 +5,26 @@ answer; axe on every new page and state; the question is in no database file."""
 from __future__ import annotations
 
 import uuid
-from typing import Any
 
 import pytest
 import sqlalchemy as sa
 from flask import Flask
 from playwright.sync_api import Page, expect
 
-from intake import bootstrap
 from intake.extensions import db
 from intake.reports.models import Report
 
-from ..staff_helpers import Installation
 from ..test_canary import assert_absent, database_copy
 from .person import child_journey_to_check, send
+from .site import Site
 from .test_axe import audit
 from .test_staff_axe import errors_after, visit
-from .test_staff_journey import Site, sign_in
+from .test_staff_journey import sign_in
 from .watch import Watch
 
 pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("browser")]
 
 CASEWORKER = "handlaggare@alvsbyn.invalid"
-
-
-@pytest.fixture
-def site(make_app: Any) -> Site:
-    """The app with CSRF on after setup, keeping what setup printed."""
-    app: Flask = make_app()
-    with app.app_context():
-        result = bootstrap.run_setup()
-    assert result.admin_password is not None
-    return Site(Installation(app=app, recovery_codes=result.recovery_codes), result.admin_password)
-
-
-@pytest.fixture
-def live_app(site: Site) -> Flask:
-    """The served app is the one of `site`."""
-    return site.installation.app
 
 
 def test_question_and_answer_round_trip(

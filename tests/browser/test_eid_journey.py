@@ -28,9 +28,10 @@ from ..eid import provider as op
 from ..eid.conftest import broker, eid_settings, pkjwt_key  # noqa: F401 - fixtures
 from ..staff_helpers import Installation
 from .person import NAMED, PROFESSIONAL, about_me, answer, fill, proceed, send, url_of
+from .site import Site
 from .test_axe import audit
 from .test_staff_axe import errors_after
-from .test_staff_journey import Site, sign_in
+from .test_staff_journey import sign_in
 from .watch import Watch
 
 pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("browser")]

@@ -33,7 +33,8 @@ from .person import (
     the_concern_for_child,
     the_guardians,
 )
-from .test_staff_journey import Site, sign_in
+from .site import Site
+from .test_staff_journey import sign_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("browser")]
 
@@ -59,12 +60,6 @@ def site(make_app: Any) -> Site:
         demo.add_demo_content()
     assert result.admin_password is not None
     return Site(Installation(app=app, recovery_codes=result.recovery_codes), result.admin_password)
-
-
-@pytest.fixture
-def live_app(site: Site) -> Flask:
-    """The served app is the one of `site`."""
-    return site.installation.app
 
 
 class Reflow:

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import re
 from datetime import date, timedelta
-from typing import Any
 
 import pyotp
 import pytest
@@ -26,10 +25,11 @@ from intake.reports import retention
 from intake.reports.models import Inbox, Report
 
 from ..gallring_helpers import decide
-from ..staff_helpers import PASSWORD, Installation
+from ..staff_helpers import PASSWORD
 from .person import ERROR_SUMMARY, child_journey_to_check, send
+from .site import Site
 from .test_axe import audit
-from .test_staff_journey import Site, professional_report_about_adult, sign_in
+from .test_staff_journey import professional_report_about_adult, sign_in
 from .watch import Watch
 
 pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("browser")]
@@ -37,22 +37,6 @@ pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("browser")]
 CASEWORKER = "handlaggare@alvsbyn.invalid"
 CHIEF = "chef@alvsbyn.invalid"
 ALL_INBOXES = ("Barn och unga", "Vuxna", "Medborgardialog")
-
-
-@pytest.fixture
-def site(make_app: Any) -> Site:
-    """The app with CSRF on after setup, keeping what setup printed."""
-    app: Flask = make_app()
-    with app.app_context():
-        result = bootstrap.run_setup()
-    assert result.admin_password is not None
-    return Site(Installation(app=app, recovery_codes=result.recovery_codes), result.admin_password)
-
-
-@pytest.fixture
-def live_app(site: Site) -> Flask:
-    """The served app is the one of `site`."""
-    return site.installation.app
 
 
 def errors_after(page: Page, button: str) -> None:

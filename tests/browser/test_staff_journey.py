@@ -5,20 +5,18 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from dataclasses import dataclass
 from email.header import decode_header, make_header
 from email.message import Message
 from typing import Any
 
 import pyotp
 import pytest
-from flask import Flask
 from playwright.sync_api import Browser, BrowserContext, Page, expect
 
 from intake import bootstrap, outbox
 
 from ..conftest import SMTPServer
-from ..staff_helpers import PASSWORD, Installation
+from ..staff_helpers import PASSWORD
 from .conftest import _context
 from .person import (
     ADULT_CONCERN,
@@ -36,6 +34,7 @@ from .person import (
     the_concern_for_child,
     the_guardians,
 )
+from .site import Site
 
 pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("browser")]
 
@@ -60,34 +59,10 @@ ANSWER_TEXTS = (
 )
 
 
-@dataclass
-class Site:
-    """The served app after setup: its secrets and the first admin's one-time password."""
-
-    installation: Installation
-    admin_password: str
-
-
 @pytest.fixture
 def live_config(smtp: SMTPServer) -> dict[str, Any]:
     """The served app sends its mail to the loopback SMTP server, for real."""
     return {"MAIL_PORT": smtp.port, "MAIL_SUPPRESS_SEND": False}
-
-
-@pytest.fixture
-def site(make_app: Any, live_config: dict[str, Any]) -> Site:
-    """The app with CSRF on after setup, keeping what setup printed."""
-    app: Flask = make_app(**live_config)
-    with app.app_context():
-        result = bootstrap.run_setup()
-    assert result.admin_password is not None
-    return Site(Installation(app=app, recovery_codes=result.recovery_codes), result.admin_password)
-
-
-@pytest.fixture
-def live_app(site: Site) -> Flask:
-    """The served app is the one of `site`."""
-    return site.installation.app
 
 
 @pytest.fixture

@@ -5,21 +5,20 @@ the pages this round changed at 390 and 1280 px."""
 from __future__ import annotations
 
 import re
-from typing import Any
 
 import pytest
 import sqlalchemy as sa
 from flask import Flask
 from playwright.sync_api import Page, expect
 
-from intake import audit, bootstrap, clock, outbox
+from intake import audit, clock, outbox
 from intake.extensions import db
 from intake.outbox import OutboxMessage
 from intake.reports.models import Inbox
 
-from ..staff_helpers import Installation
+from .site import Site
 from .test_axe import audit as axe
-from .test_staff_journey import Site, professional_report_about_adult, sign_in
+from .test_staff_journey import professional_report_about_adult, sign_in
 from .watch import Watch
 
 pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("browser")]
@@ -32,22 +31,6 @@ ROLES = {
     "organiser": ("organiser", ()),
     "partner": ("partner", ()),
 }
-
-
-@pytest.fixture
-def site(make_app: Any) -> Site:
-    """The app with CSRF on after setup, keeping what setup printed."""
-    app: Flask = make_app()
-    with app.app_context():
-        result = bootstrap.run_setup()
-    assert result.admin_password is not None
-    return Site(Installation(app=app, recovery_codes=result.recovery_codes), result.admin_password)
-
-
-@pytest.fixture
-def live_app(site: Site) -> Flask:
-    """The served app is the one of `site`."""
-    return site.installation.app
 
 
 def lines(page: Page) -> int:
