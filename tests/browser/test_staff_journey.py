@@ -81,6 +81,7 @@ def sign_in(page: Page, site: Site, email: str, *, offset: int = 0) -> None:
     page.get_by_label("Kod", exact=True).fill(site.installation.code(email, offset=offset))
     page.get_by_role("button", name="Logga in", exact=True).click()
     expect(page).to_have_url(re.compile(r"/personal/$"))
+    page.wait_for_load_state("load")
 
 
 def professional_report_about_adult(page: Page) -> str:

@@ -34,7 +34,10 @@ ROLES = {
 
 
 def lines(page: Page) -> int:
-    """How many lines the staff navigation takes (its items' distinct tops)."""
+    """How many lines the staff navigation takes (its items' distinct tops), measured once the
+    stylesheets have loaded: a URL can match before the page's CSS arrives, and an unstyled list
+    stacks its items."""
+    page.wait_for_load_state("load")
     tops = page.locator(".staff-nav-links > li, .staff-nav > form").evaluate_all(
         "items => items.map(item => Math.round(item.getBoundingClientRect().top))"
     )
