@@ -191,7 +191,7 @@ def fill(app: Flask, count: int, sealed_each: int) -> dict[str, Any]:
                 "assessed_at": NOW if status != "received" else None,
                 # Plain triage columns and the stored next deadline (issues 13 §2, 14 §1);
                 # every fifth report assigned to the caseworker (the "Mina" page).
-                "reporter_kind": ("privat", "yrkesverksam", "anonym")[n % 3],
+                "reporter_kind": ("privat", "yrkesverksam", "anonym")[(n // 7) % 3],
                 "concern_group": ("vald", "omsorg", "eget", "annat")[n % 4],
                 "assigned_to_id": user.id if n % 5 == 0 else None,
             }

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import functools
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+from babel.dates import format_datetime
 from flask import (
     Blueprint,
     Flask,
@@ -18,7 +20,6 @@ from flask import (
     session,
     url_for,
 )
-from flask_babel import format_datetime
 from werkzeug.routing import IntegerConverter, Map
 from werkzeug.wrappers import Response
 from wtforms.csrf.core import CSRFTokenField
@@ -176,7 +177,14 @@ def _security_headers(response: Response) -> Response:
 def _local_time(moment: datetime | str, fmt: str = "d MMMM y 'kl.' HH:mm") -> str:
     if isinstance(moment, str):
         moment = datetime.fromisoformat(moment)
-    return str(format_datetime(moment.astimezone(clock.STOCKHOLM), fmt))
+    return _formatted(moment, fmt, i18n.language())
+
+
+@functools.lru_cache(maxsize=4096)
+def _formatted(moment: datetime, fmt: str, language: str) -> str:
+    # Babel itself, without Flask-Babel's lookups per call (a third of the cost; issue 14):
+    # the same text, since the app's time zone is Stockholm's (BABEL_DEFAULT_TIMEZONE).
+    return format_datetime(moment.astimezone(clock.STOCKHOLM), fmt, locale=language)
 
 
 def _language_links() -> list[dict[str, str]]:

@@ -3,11 +3,15 @@ the locale switches `force_locale` and `refresh` honoured, templates' formatting
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 import flask_babel
 import pytest
 from flask import Flask, render_template_string, session
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
-from intake import i18n
+from intake import clock, i18n, web
 
 
 @pytest.mark.parametrize("language", ["sv", "en"])
@@ -49,3 +53,36 @@ def test_templates_escape_variables_and_always_format(app: Flask) -> None:
             "{{ ngettext('%(num)d dag', '%(num)d dagar', 1) }}"
         )
     assert page == "Back|100% &lt;b&gt;|100%|1 day"
+
+
+FORMATS = ("d MMMM y 'kl.' HH:mm", "y-MM-dd", "d MMMM y", "EEEE d MMMM y 'kl.' HH:mm", "HH:mm")
+
+
+@settings(
+    max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    moment=st.datetimes(
+        # Flask-Babel rebases through pytz, whose tables stop at 2037 (it then reads 1 April
+        # 2038 as winter time); the filter's zoneinfo is right there too.
+        min_value=datetime(2000, 1, 1),
+        max_value=datetime(2037, 12, 31),
+        timezones=st.just(UTC),
+    ),
+    fmt=st.sampled_from(FORMATS),
+    language=st.sampled_from(("sv", "en")),
+)
+def test_local_time_reads_as_flask_babel_formats_it(
+    app: Flask, moment: datetime, fmt: str, language: str
+) -> None:
+    # The local_time filter calls Babel directly (and keeps what it formatted): same text,
+    # in Stockholm time and the request's (or a forced) language, across DST changes.
+    with app.test_request_context("/"), flask_babel.force_locale(language):
+        expected = flask_babel.format_datetime(moment.astimezone(clock.STOCKHOLM), fmt)
+        assert web._local_time(moment, fmt) == expected
+        assert web._local_time(moment.isoformat(), fmt) == expected
+
+
+def test_local_time_knows_summer_time_after_2037(app: Flask) -> None:
+    with app.test_request_context("/"):
+        assert web._local_time(datetime(2038, 4, 1, 0, 0, tzinfo=UTC)) == "1 april 2038 kl. 02:00"

@@ -25,7 +25,7 @@ from intake.extensions import db
 from intake.models_base import UTCDateTime
 from intake.reports import choices
 from intake.reports import triage as triage_rules
-from intake.reports.models import Report
+from intake.reports.models import Report, ReportTally
 
 PAGE_SIZE = 25
 
@@ -102,10 +102,6 @@ def decode_cursor(value: str | None) -> Key | None:
     return int(first), received, report_id
 
 
-def _key(report: Report) -> Key:
-    return report.acute_first, report.received_at, report.id
-
-
 def _sort_columns() -> sa.ColumnElement[tuple[int, datetime, str]]:
     return sa.tuple_(Report.acute_first, Report.received_at, Report.id)
 
@@ -118,43 +114,78 @@ def _bound(key: Key) -> sa.ColumnElement[tuple[int, datetime, str]]:
     )
 
 
+_KEY_COLUMNS = (Report.acute_first, Report.received_at, Report.id)
+
+
 def _one_inbox(
     inbox_id: int,
     filters: list[sa.ColumnElement[bool]],
     after: Key | None,
     before: Key | None,
-    order_index: str | None = None,
-) -> list[Report]:
-    """Up to PAGE_SIZE + 1 rows of one inbox from the cursor on, in reading direction."""
-    query = sa.select(Report).options(_listed()).where(Report.inbox_id == inbox_id, *filters)
-    if order_index is not None:
-        # SQLite would take ix_report_inbox_triage for a deadline range and sort every match;
-        # walking an index in the list's order stops after one page.
-        query = query.with_hint(Report, f"INDEXED BY {order_index}", dialect_name="sqlite")
-    columns = (Report.acute_first, Report.received_at, Report.id)
+) -> list[Key]:
+    """The sort keys of up to PAGE_SIZE + 1 rows of one inbox from the cursor on, in reading
+    direction: only the keys, read from the list's index, so that merging the inboxes builds
+    no report it then throws away."""
+    query = sa.select(*_KEY_COLUMNS).where(Report.inbox_id == inbox_id, *filters)
     if before is not None:
-        query = query.where(_sort_columns() > _bound(before)).order_by(*columns)
+        query = query.where(_sort_columns() > _bound(before)).order_by(*_KEY_COLUMNS)
     else:
         if after is not None:
             query = query.where(_sort_columns() < _bound(after))
-        query = query.order_by(*(c.desc() for c in columns))
-    return list(db.session.scalars(query.limit(PAGE_SIZE + 1)))
+        query = query.order_by(*(c.desc() for c in _KEY_COLUMNS))
+    rows = db.session.execute(query.limit(PAGE_SIZE + 1))
+    return [(first, received, report_id) for first, received, report_id in rows]
+
+
+def _count(inbox_id: int, filters: list[sa.ColumnElement[bool]]) -> int:
+    """How many of one inbox's reports match every triage filter, counted up to COUNT_CAP + 1
+    from an index alone (ix_report_inbox_triage or, walking, ix_report_inbox_list)."""
+    matching: sa.Select[tuple[int]] = (
+        sa.select(sa.literal_column("1"))
+        .select_from(Report)
+        .where(Report.inbox_id == inbox_id, *filters)
+        .limit(COUNT_CAP + 1)
+    )
+    return db.session.scalar(sa.select(sa.func.count()).select_from(matching.subquery())) or 0
+
+
+def _matching(inbox_id: int, filters: list[sa.ColumnElement[bool]]) -> list[Key]:
+    """The keys of one inbox's reports that match every triage filter, in no order (called when
+    they are few): ix_report_inbox_triage holds the keys too."""
+    query = sa.select(*_KEY_COLUMNS).where(Report.inbox_id == inbox_id, *filters)
+    return [
+        (first, received, report_id) for first, received, report_id in db.session.execute(query)
+    ]
+
+
+def _page_of(keys: list[Key], after: Key | None, before: Key | None) -> list[Key]:
+    """What _one_inbox would read, from all of an inbox's matching keys."""
+    if before is not None:
+        return heapq.nsmallest(PAGE_SIZE + 1, (k for k in keys if k > before))
+    return heapq.nlargest(PAGE_SIZE + 1, (k for k in keys if after is None or k < after))
+
+
+def _reports(keys: Sequence[Key]) -> list[Report]:
+    """The listed reports of these keys, in the keys' order (only the list's columns)."""
+    ids = [key[2] for key in keys]
+    found = {
+        report.id: report
+        for report in db.session.scalars(
+            sa.select(Report).options(_listed()).where(Report.id.in_(ids))
+        )
+    }
+    return [found[report_id] for report_id in ids if report_id in found]
 
 
 def _tallies(inbox_ids: Sequence[int]) -> list[tuple[str, str | None, bool, int]]:
-    """Reports per (status, acute answer, acute) in the inboxes: a GROUP BY per inbox in the
-    order of ix_report_inbox_counts, so read from that index alone, without sorting."""
-    found = []
-    for inbox_id in inbox_ids:
-        found += [
-            (status, answer, bool(acute), count)
-            for status, answer, acute, count in db.session.execute(
-                sa.select(Report.status, Report.acute_answer, Report.acute, sa.func.count())
-                .where(Report.inbox_id == inbox_id)
-                .group_by(Report.status, Report.acute_answer, Report.acute)
-            )
-        ]
-    return found
+    """Reports per (status, acute answer, acute) in the inboxes, from the counts the database
+    keeps (ReportTally): one small read, whatever the number of reports."""
+    rows = db.session.execute(
+        sa.select(
+            ReportTally.status, ReportTally.acute_answer, ReportTally.acute, ReportTally.reports
+        ).where(ReportTally.inbox_id.in_(inbox_ids), ReportTally.reports > 0)
+    )
+    return [(status, answer or None, bool(acute), count) for status, answer, acute, count in rows]
 
 
 AGE_GROUPS = tuple(str(choice.value) for choice in choices.SUBJECT_TYPES)
@@ -211,21 +242,9 @@ class Triage:
 # A filtered count reads at most this many index entries per inbox: past it the page says
 # "more than", so that a broad filter costs no more than a narrow one (issue 14 §1).
 COUNT_CAP = 1000
-
-
-def _count(scope: Sequence[int], filters: list[sa.ColumnElement[bool]]) -> int:
-    """Reports in the inboxes matching every filter (when the tallies cannot tell), counted up
-    to COUNT_CAP + 1 per inbox."""
-    found = 0
-    for inbox_id in scope:
-        matching: sa.Select[tuple[int]] = (
-            sa.select(sa.literal_column("1"))
-            .select_from(Report)
-            .where(Report.inbox_id == inbox_id, *filters)
-            .limit(COUNT_CAP + 1)
-        )
-        found += db.session.scalar(sa.select(sa.func.count()).select_from(matching.subquery())) or 0
-    return found
+# Up to this many matches in an inbox, its page is sorted from all of them; with more, the
+# list's index walked in order finds a page's worth soon.
+SORT_HERE = 100
 
 
 def _matches(answer: str | None, acute: bool, wanted: str | None) -> bool:
@@ -269,25 +288,18 @@ def list_reports(
     elif acute == "nej":
         filters += [Report.acute_first == 0, Report.acute_answer == acute]
     capped = False
+    matches: dict[int, int] = {}
     if triage is not None and triage.any():
         filters += triage.clauses()
-        total = _count(scope, filters)
+        matches = {one: _count(one, filters) for one in scope}
+        total = sum(matches.values())
         capped = total > COUNT_CAP
         total = min(total, COUNT_CAP)
-    else:  # the tallies tell, from their index alone
+    else:  # the tallies tell
         total = sum(
             count
             for one_status, answer, is_acute, count in tallies
             if (status is None or one_status == status) and _matches(answer, is_acute, acute)
-        )
-    order_index = None
-    if triage is not None and triage.any():
-        order_index = (
-            "ix_report_inbox_assigned_list"
-            if triage.assignee is not None
-            else "ix_report_inbox_status_list"
-            if status
-            else "ix_report_inbox_list"
         )
     pages = max(1, -(-total // PAGE_SIZE))
     after_key, before_key = decode_cursor(after), decode_cursor(before)
@@ -296,26 +308,32 @@ def list_reports(
     if after_key is None and before_key is None:
         page = 1
     page = max(page, 1) if capped else min(max(page, 1), pages)
-    rows: list[Report] = []
+    keys: list[Key] = []
     for one in scope:
-        rows.extend(_one_inbox(one, filters, after_key, before_key, order_index))
+        if one not in matches:
+            keys.extend(_one_inbox(one, filters, after_key, before_key))
+        elif 0 < matches[one] <= min(SORT_HERE, COUNT_CAP):
+            keys.extend(_page_of(_matching(one, filters), after_key, before_key))
+        elif matches[one] > 0:
+            keys.extend(_one_inbox(one, filters, after_key, before_key))
     if before_key is not None:
-        chosen = heapq.nsmallest(PAGE_SIZE + 1, rows, key=_key)
+        chosen = heapq.nsmallest(PAGE_SIZE + 1, keys)
         more_before = len(chosen) > PAGE_SIZE
-        reports = sorted(chosen[:PAGE_SIZE], key=_key, reverse=True)
+        shown = sorted(chosen[:PAGE_SIZE], reverse=True)
         if not more_before:  # back at the start: the first page, full
             return list_reports(
                 inbox_ids, status=status, inbox_id=inbox_id, acute=acute, triage=triage
             )
         has_next, has_previous = True, True
     else:
-        chosen = heapq.nlargest(PAGE_SIZE + 1, rows, key=_key)
-        reports = chosen[:PAGE_SIZE]
+        chosen = heapq.nlargest(PAGE_SIZE + 1, keys)
+        shown = chosen[:PAGE_SIZE]
         has_next, has_previous = len(chosen) > PAGE_SIZE, after_key is not None
-        if after_key is not None and not reports:  # past the end: the first page
+        if after_key is not None and not shown:  # past the end: the first page
             return list_reports(
                 inbox_ids, status=status, inbox_id=inbox_id, acute=acute, triage=triage
             )
+    reports = _reports(shown)
     return InboxPage(
         reports=reports,
         total=total,
@@ -323,8 +341,8 @@ def list_reports(
         pages=pages,
         capped=capped,
         counts=counts,
-        after=encode_cursor(_key(reports[-1])) if has_next and reports else None,
-        before=encode_cursor(_key(reports[0])) if has_previous and reports else None,
+        after=encode_cursor(shown[-1]) if has_next and shown else None,
+        before=encode_cursor(shown[0]) if has_previous and shown else None,
     )
 
 

@@ -67,18 +67,39 @@ class RoutingRule(db.Model):  # type: ignore[name-defined]
     inbox: Mapped[Inbox] = relationship()
 
 
+# The plain columns the inbox's triage filters read (intake.reports.listing.Triage).
+LIST_FILTERS = (
+    "next_deadline",
+    "concern_group",
+    "reporter_kind",
+    "subject_type",
+    "assigned_to_id",
+    "status",
+    "acute_answer",
+    "acute",
+)
+
+
 class Report(db.Model):  # type: ignore[name-defined]
     """A received orosanmälan. Only what handling needs is plain; the rest is sealed."""
 
     __tablename__ = "report"
     # The inbox list (intake.reports.listing): keyset pages in the list's order, per inbox,
-    # with and without a status filter; the counts (per status and acute answer) the third.
+    # with and without a status filter (the counts per status are in ReportTally).
     __table_args__ = (
-        sa.Index("ix_report_inbox_list", "inbox_id", "acute_first", "received_at", "id"),
+        # The list's order, then the triage filters' columns: a filtered list is walked in
+        # order from this index alone.
+        sa.Index(
+            "ix_report_inbox_list",
+            "inbox_id",
+            "acute_first",
+            "received_at",
+            "id",
+            *LIST_FILTERS,
+        ),
         sa.Index(
             "ix_report_inbox_status_list", "inbox_id", "status", "acute_first", "received_at", "id"
         ),
-        sa.Index("ix_report_inbox_counts", "inbox_id", "status", "acute_answer", "acute"),
         # The "Mina" view (issue 13 §2): one caseworker's reports, in the list's order.
         sa.Index(
             "ix_report_inbox_assigned_list",
@@ -88,7 +109,8 @@ class Report(db.Model):  # type: ignore[name-defined]
             "received_at",
             "id",
         ),
-        # The inbox's count under triage filters, read from this index alone (no row lookups).
+        # The inbox's matches under triage filters, with their sort keys, read from this
+        # index alone (no row lookups).
         sa.Index(
             "ix_report_inbox_triage",
             "inbox_id",
@@ -101,6 +123,8 @@ class Report(db.Model):  # type: ignore[name-defined]
             "acute_first",
             "acute_answer",
             "acute",
+            "received_at",
+            "id",
         ),
     )
 
@@ -200,6 +224,25 @@ def _stamp_next_deadline(_mapper: object, _connection: object, target: object) -
         from intake.reports import next_deadline  # it imports this module
 
         next_deadline.stamp(target)
+
+
+class ReportTally(db.Model):  # type: ignore[name-defined]
+    """How many reports an inbox holds per status, acute answer and acute flag.
+
+    Kept by the database itself: triggers on every INSERT, DELETE and UPDATE of `report`
+    (migration 0021_tally), so the inbox's counts are one small read at any number of reports
+    (issue 14 §1) and no code path can forget them. Read by intake.reports.listing only.
+    `acute_answer` '' stands for "not known" (NULL in `report`: a key column cannot be NULL)."""
+
+    __tablename__ = "report_tally"
+
+    inbox_id: Mapped[int] = mapped_column(
+        ForeignKey("inbox.id", ondelete="CASCADE"), primary_key=True
+    )
+    status: Mapped[str] = mapped_column(String(20), primary_key=True)
+    acute_answer: Mapped[str] = mapped_column(String(10), primary_key=True)
+    acute: Mapped[bool] = mapped_column(primary_key=True)
+    reports: Mapped[int]
 
 
 class ReportMessage(db.Model):  # type: ignore[name-defined]

@@ -16,8 +16,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from flask_babel import lazy_gettext as _l
-
+from intake.i18n import lazy_gettext as _l
 from intake.reports import choices as c
 
 ANONYMOUS = "anonym"

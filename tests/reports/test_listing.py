@@ -2,17 +2,17 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import pytest
 import sqlalchemy as sa
-from hypothesis import given
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from intake.extensions import db
-from intake.reports import listing
-from intake.reports.models import Report, acute_first_of
+from intake.reports import listing, service
+from intake.reports.models import Inbox, Report, acute_first_of
 
 from ..accounts.back_office import Clock, fast_passwords, freeze, stockholm, submit
 from ..staff_helpers import Installation
@@ -89,3 +89,83 @@ def test_the_inbox_never_reads_a_sealed_column(installation: Installation, froze
     assert listed
     for statement in listed:
         assert "sealed" not in statement and "assessment_note" not in statement, statement
+
+
+def _walk(inbox_ids: list[int], triage: listing.Triage) -> tuple[list[str], list[str]]:
+    """Every listed id, page by page forward to the end, then back to the start."""
+    forward: list[str] = []
+    page = listing.list_reports(inbox_ids, status=None, inbox_id=None, acute=None, triage=triage)
+    forward += [r.id for r in page.reports]
+    while page.after is not None:
+        page = listing.list_reports(
+            inbox_ids, status=None, inbox_id=None, acute=None, after=page.after, triage=triage
+        )
+        forward += [r.id for r in page.reports]
+    backward: list[str] = [r.id for r in page.reports]
+    while page.before is not None:
+        page = listing.list_reports(
+            inbox_ids, status=None, inbox_id=None, acute=None, before=page.before, triage=triage
+        )
+        backward = [r.id for r in page.reports] + backward
+    return forward, backward
+
+
+@settings(
+    max_examples=15,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(
+    rows=st.lists(
+        st.tuples(
+            st.integers(0, 1),
+            st.sampled_from(("vald", "omsorg", None)),
+            st.sampled_from(("nej", "ja", "vet_ej")),
+            st.integers(-3, 3),
+        ),
+        min_size=1,
+        max_size=70,
+    ),
+    concern=st.sampled_from(("vald", "omsorg", listing.UNKNOWN)),
+    deadline=st.sampled_from((None, "forsenad", "kommande")),
+)
+def test_a_filtered_list_pages_alike_sorted_here_or_by_the_index(
+    installation: Installation,
+    monkeypatch: pytest.MonkeyPatch,
+    rows: list[tuple[int, str | None, str, int]],
+    concern: str,
+    deadline: str | None,
+) -> None:
+    # Up to SORT_HERE matches an inbox's page is sorted from all its matches; past it the
+    # list's index is walked in order. Both give the same pages, forward and back.
+    monkeypatch.setattr(listing, "PAGE_SIZE", 4)  # many pages from few reports
+    today = date(2026, 3, 9)
+    triage = listing.Triage(concern=concern, deadline=deadline, today=today)
+    with installation.app.app_context():
+        db.session.execute(sa.delete(Report))
+        inboxes = list(db.session.scalars(sa.select(Inbox.id).order_by(Inbox.id)))[:2]
+        for n, (which, group, answer, days) in enumerate(rows):
+            db.session.execute(
+                sa.insert(Report).values(
+                    id=f"{n:08x}-0000-4000-8000-000000000000",
+                    reference=f"L{n:05d}",
+                    inbox_id=inboxes[which],
+                    # Some share a moment: the id breaks the tie
+                    received_at=datetime(2026, 3, 9, 7, 0, tzinfo=UTC) - timedelta(minutes=n // 2),
+                    status="received",
+                    acute_answer=answer,
+                    acute=answer == "ja",
+                    concern_group=group,
+                    next_deadline=today + timedelta(days=days),
+                    schema_version=service.SCHEMA_VERSION,
+                )
+            )
+        db.session.commit()
+        monkeypatch.setattr(listing, "SORT_HERE", 10_000)
+        sorted_here = _walk(inboxes, triage)
+        monkeypatch.setattr(listing, "SORT_HERE", 0)
+        by_index = _walk(inboxes, triage)
+    assert sorted_here == by_index
+    forward, backward = sorted_here
+    assert forward == backward
+    assert len(forward) == len(set(forward))
