@@ -42,3 +42,16 @@ def upsert(entity: Any, dialect: str) -> Upsert:
     if dialect == "postgresql":
         return postgresql.insert(entity)
     return sqlite.insert(entity)
+
+
+def commit_keeping_loaded() -> None:
+    """Commit without expiring what the session has loaded: for a request that commits (an
+    audit entry, a learned column) and then renders what it read. Each expired object would
+    otherwise be read again, one SELECT per object, on its first use after the commit."""
+    session = db.session()
+    kept = session.expire_on_commit
+    session.expire_on_commit = False
+    try:
+        session.commit()
+    finally:
+        session.expire_on_commit = kept

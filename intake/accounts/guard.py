@@ -13,7 +13,7 @@ from flask_login import current_user
 from werkzeug.wrappers import Response
 
 from intake import appkeys
-from intake.accounts import sessions
+from intake.accounts import service, sessions
 from intake.accounts.models import User
 from intake.crypto import keywrap
 from intake.extensions import login
@@ -102,6 +102,14 @@ def private_key() -> bytes:
     if active is None:
         abort(403)
     return active.private_key()
+
+
+def my_inbox_ids() -> list[int]:
+    """The signed-in user's inboxes, read once per request (the page and its navigation both
+    ask). For pages that read; a view that grants or revokes asks intake.accounts.service."""
+    if "my_inbox_ids" not in g:
+        g.my_inbox_ids = service.member_inbox_ids(current_user)
+    return list(g.my_inbox_ids)
 
 
 def require_staff() -> Response | None:

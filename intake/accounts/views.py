@@ -7,7 +7,6 @@ from flask import (
     Blueprint,
     current_app,
     flash,
-    g,
     redirect,
     render_template,
     request,
@@ -243,6 +242,4 @@ def member_of_an_inbox() -> bool:
     """Whether the signed-in user belongs to an inbox (only then is the inbox link of use)."""
     if not current_user.is_authenticated:
         return False
-    if "member_of_an_inbox" not in g:
-        g.member_of_an_inbox = bool(service.member_inbox_ids(current_user))
-    return bool(g.member_of_an_inbox)
+    return bool(guard.my_inbox_ids())

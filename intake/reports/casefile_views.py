@@ -74,7 +74,7 @@ def _user_key() -> str:
 def find() -> str:
     """Search the caseworker's own inboxes; nothing outside them is ever asked."""
     form = SearchForm(request.args)
-    inbox_ids = accounts.member_inbox_ids(current_user)
+    inbox_ids = guard.my_inbox_ids()
     linkable = search.linkable_inboxes(inbox_ids)
     reference = (form.referens.data or "").strip()
     number = (form.personnummer.data or "").strip()

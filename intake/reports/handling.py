@@ -16,7 +16,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from intake import audit, clock, law, outbox
+from intake import audit, clock, database, law, outbox
 from intake.accounts.models import User
 from intake.crypto import custody, sealing
 from intake.extensions import db
@@ -176,7 +176,7 @@ def open_report(
         target_type="report",
         target_id=report.id,
     )
-    db.session.commit()
+    database.commit_keeping_loaded()  # the page renders what was just read and written
     return OpenedReport(answers=answers, assessment_note=note, messages=messages, linked=linked)
 
 

@@ -34,6 +34,13 @@ def _colleagues(inbox_ids: Sequence[int]) -> list[tuple[int, str]]:
     return [(user_id, name) for user_id, name in rows]
 
 
+def _names(colleagues: list[tuple[int, str]], user_ids: list[int | None]) -> dict[int, str]:
+    """The names of the assigned caseworkers: the colleagues' already read, others looked up
+    (a caseworker no longer active or no longer a member)."""
+    known = dict(colleagues)
+    return known | assignment.names([i for i in user_ids if i is not None and i not in known])
+
+
 def page_for(user: User, inboxes: Sequence[Inbox]) -> dict[str, Any]:
     """The inbox page's template context for the signed-in caseworker."""
     inbox_ids = [i.id for i in inboxes]
@@ -64,7 +71,7 @@ def page_for(user: User, inboxes: Sequence[Inbox]) -> dict[str, Any]:
         "filters": query.args(),
         "colleagues": colleagues,
         "me": user.id,
-        "assigned": assignment.names([r.assigned_to_id for r in page.reports]),
+        "assigned": _names(colleagues, [r.assigned_to_id for r in page.reports]),
         "due_states": {
             r.id: next_deadline.state(r.next_deadline, today=today) for r in page.reports
         },

@@ -81,7 +81,7 @@ def get_live_report(report_id: str) -> tuple[Report, custody.InboxSecret]:
 @bp.get("/")
 def dashboard() -> str:
     """Where each role starts."""
-    inbox_ids = accounts.member_inbox_ids(current_user)
+    inbox_ids = guard.my_inbox_ids()
     inboxes = db.session.scalars(
         sa.select(Inbox).where(Inbox.id.in_(inbox_ids)).order_by(Inbox.name)
     ).all()
@@ -101,7 +101,7 @@ def dashboard() -> str:
 @bp.get("/inkorg")
 def inbox() -> str:
     """Reports of the user's inboxes: acute first, then newest; triage filters; keyset pages."""
-    inbox_ids = accounts.member_inbox_ids(current_user)
+    inbox_ids = guard.my_inbox_ids()
     inboxes = db.session.scalars(
         sa.select(Inbox).where(Inbox.id.in_(inbox_ids)).order_by(Inbox.name)
     ).all()
@@ -116,7 +116,7 @@ def report(report_id: str) -> str:
         return render_template("staff/report_purged.html", report=found)
     channel.seen_by_staff(found)  # open_report commits
     opened = handling.open_report(
-        found, secret, user=current_user, readable_inboxes=accounts.member_inbox_ids(current_user)
+        found, secret, user=current_user, readable_inboxes=guard.my_inbox_ids()
     )
     return _render_report(found, opened, secret)
 
@@ -175,7 +175,7 @@ def print_report(report_id: str) -> str:
     if found.purged_at is not None:
         abort(404)
     opened = handling.open_report(
-        found, secret, user=current_user, readable_inboxes=accounts.member_inbox_ids(current_user)
+        found, secret, user=current_user, readable_inboxes=guard.my_inbox_ids()
     )
     audit.record(
         "report_printed",
@@ -207,7 +207,7 @@ def _done(found: Report, message: str) -> Response:
 def again(found: Report, secret: custody.InboxSecret, **forms: object) -> str:
     """The report page again, with the forms given (their errors and typed values kept)."""
     opened = handling.open_report(
-        found, secret, user=current_user, readable_inboxes=accounts.member_inbox_ids(current_user)
+        found, secret, user=current_user, readable_inboxes=guard.my_inbox_ids()
     )
     return _render_report(found, opened, secret, **forms)
 
