@@ -83,11 +83,15 @@ def resume(cookie: Any, *, timeouts: Timeouts) -> ActiveSession | None:
         token, key = str(cookie["t"]), base64.urlsafe_b64decode(cookie["k"])
     except (KeyError, TypeError, ValueError):
         return None
-    row = db.session.scalar(sa.select(StaffSession).where(StaffSession.token_hash == _hash(token)))
-    if row is None:
+    found = db.session.execute(
+        sa.select(StaffSession, User)  # one round trip for both, on every staff request
+        .outerjoin(User, User.id == StaffSession.user_id)
+        .where(StaffSession.token_hash == _hash(token))
+    ).first()
+    if found is None:
         return None
+    row, user = found
     now = clock.now()
-    user = db.session.get(User, row.user_id)
     if (
         user is None
         or not user.active
