@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -121,3 +122,55 @@ def test_the_migrated_schema_takes_a_setup(app: Flask) -> None:
         result = bootstrap.run_setup()
         assert len(result.recovery_codes) == 3
         assert bootstrap.run_setup().created == []
+
+
+def test_0021_counts_the_reports_already_there(app: Flask) -> None:
+    # Given reports received before the tally existed
+    with app.app_context():
+        upgrade(revision="0020_casework")
+        when = datetime(2026, 3, 9, 7, 0, tzinfo=UTC)
+        db.session.execute(
+            sa.text(
+                "INSERT INTO inbox (slug, name, public_key, recovery_wrapped_key, is_fallback, "
+                "retention_days, created_at) VALUES ('barn', 'Barn', :k, :k, :f, 30, :t)"
+            ),
+            {"k": b"k", "f": False, "t": when.isoformat()},
+        )
+        for n, (status, answer) in enumerate(
+            [("received", "ja"), ("received", "ja"), ("assessed", None), ("decided", "nej")]
+        ):
+            db.session.execute(
+                sa.text(
+                    "INSERT INTO report (id, reference, inbox_id, received_at, status, acute, "
+                    "acute_answer, acute_first, feedback_requested, schema_version) "
+                    "VALUES (:id, :ref, 1, :t, :s, :acute, :a, 0, :f, 1)"
+                ),
+                {
+                    "id": f"r{n}",
+                    "ref": f"R{n}",
+                    "t": when.isoformat(),
+                    "s": status,
+                    "acute": answer == "ja",
+                    "a": answer,
+                    "f": False,
+                },
+            )
+        db.session.commit()
+        # When the migration runs
+        upgrade()
+        # Then the tally holds them, and keeps counting
+        tally = "SELECT status, acute_answer, reports FROM report_tally ORDER BY status"
+        assert [tuple(r) for r in db.session.execute(sa.text(tally))] == [
+            ("assessed", "", 1),
+            ("decided", "nej", 1),
+            ("received", "ja", 2),
+        ]
+        db.session.execute(sa.text("UPDATE report SET status = 'assessed' WHERE id = 'r0'"))
+        db.session.execute(sa.text("DELETE FROM report WHERE id = 'r3'"))
+        db.session.commit()
+        assert [tuple(r) for r in db.session.execute(sa.text(tally))] == [
+            ("assessed", "", 1),
+            ("assessed", "ja", 1),
+            ("decided", "nej", 0),
+            ("received", "ja", 1),
+        ]
