@@ -53,7 +53,7 @@ import bare_app
 from intake import bootstrap, clock, create_app
 from intake.accounts import service as accounts
 from intake.extensions import db
-from intake.reports import next_deadline, service
+from intake.reports import next_deadline, service, tally
 from intake.reports.models import Report
 
 NOW = datetime(2026, 10, 15, 12, 0, tzinfo=UTC)
@@ -205,6 +205,7 @@ def fill(app: Flask, count: int, sealed_each: int) -> dict[str, Any]:
         if rows:
             db.session.execute(insert, rows)
         db.session.commit()
+        tally.fold()  # what the worker does every minute on PostgreSQL
         if db.engine.dialect.name == "postgresql":
             with db.engine.connect() as conn:
                 conn.execution_options(isolation_level="AUTOCOMMIT").execute(

@@ -19,7 +19,7 @@ from intake.accounts.models import ADMIN, ORGANISER, User
 from intake.dialogues import erasure, questions
 from intake.dialogues import service as dialogues
 from intake.extensions import db
-from intake.reports import channel, drafts, handling, next_deadline, retention
+from intake.reports import channel, drafts, handling, next_deadline, retention, tally
 from intake.reports.models import Inbox, Report
 
 log = logging.getLogger(__name__)
@@ -239,6 +239,11 @@ def _retention(now: datetime) -> None:
             )
 
 
+def _tally(now: datetime) -> None:
+    # PostgreSQL's pending changes to the inbox counts, folded in (intake.reports.tally).
+    tally.fold()
+
+
 def _organisers(now: datetime) -> None:
     local = now.astimezone(clock.STOCKHOLM)
     today = local.date()
@@ -260,6 +265,7 @@ JOBS: tuple[tuple[str, Callable[[datetime], None]], ...] = (
     ("audit_anchor", _anchor),
     ("retention", _retention),
     ("organiser_reminder", _organisers),
+    ("report_tally", _tally),
 )
 
 

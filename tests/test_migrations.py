@@ -159,18 +159,18 @@ def test_0021_counts_the_reports_already_there(app: Flask) -> None:
         # When the migration runs
         upgrade()
         # Then the tally holds them, and keeps counting
-        tally = "SELECT status, acute_answer, reports FROM report_tally ORDER BY status"
-        assert [tuple(r) for r in db.session.execute(sa.text(tally))] == [
-            ("assessed", "", 1),
-            ("decided", "nej", 1),
-            ("received", "ja", 2),
-        ]
+        from intake.reports import tally
+
+        assert set(tally.counts([1])) == {
+            ("assessed", None, False, 1),
+            ("decided", "nej", False, 1),
+            ("received", "ja", True, 2),
+        }
         db.session.execute(sa.text("UPDATE report SET status = 'assessed' WHERE id = 'r0'"))
         db.session.execute(sa.text("DELETE FROM report WHERE id = 'r3'"))
         db.session.commit()
-        assert [tuple(r) for r in db.session.execute(sa.text(tally))] == [
-            ("assessed", "", 1),
-            ("assessed", "ja", 1),
-            ("decided", "nej", 0),
-            ("received", "ja", 1),
-        ]
+        assert set(tally.counts([1])) == {
+            ("assessed", None, False, 1),
+            ("assessed", "ja", True, 1),
+            ("received", "ja", True, 1),
+        }

@@ -23,9 +23,9 @@ from sqlalchemy.orm.strategy_options import _AbstractLoad
 
 from intake.extensions import db
 from intake.models_base import UTCDateTime
-from intake.reports import choices
+from intake.reports import choices, tally
 from intake.reports import triage as triage_rules
-from intake.reports.models import Report, ReportTally
+from intake.reports.models import Report
 
 PAGE_SIZE = 25
 
@@ -193,17 +193,6 @@ def _reports(keys: Sequence[Key]) -> list[Report]:
     return [found[report_id] for report_id in ids if report_id in found]
 
 
-def _tallies(inbox_ids: Sequence[int]) -> list[tuple[str, str | None, bool, int]]:
-    """Reports per (status, acute answer, acute) in the inboxes, from the counts the database
-    keeps (ReportTally): one small read, whatever the number of reports."""
-    rows = db.session.execute(
-        sa.select(
-            ReportTally.status, ReportTally.acute_answer, ReportTally.acute, ReportTally.reports
-        ).where(ReportTally.inbox_id.in_(inbox_ids), ReportTally.reports > 0)
-    )
-    return [(status, answer or None, bool(acute), count) for status, answer, acute, count in rows]
-
-
 AGE_GROUPS = tuple(str(choice.value) for choice in choices.SUBJECT_TYPES)
 UNKNOWN = "okand"  # a filter value: the column is not known (NULL)
 DEADLINE_FILTERS = ("forsenad", "idag", "kommande", "ingen")
@@ -286,7 +275,7 @@ def list_reports(
     cursors from a previous page (an invalid one gives the first page); `page` is only the
     page number shown, carried along with the cursor. `triage` narrows the list further."""
     scope = [i for i in inbox_ids if inbox_id is None or i == inbox_id]
-    tallies = _tallies(scope) if scope else []
+    tallies = tally.counts(scope)
     counts: dict[str, int] = {}
     for one_status, _answer, _acute, count in tallies:
         counts[one_status] = counts.get(one_status, 0) + count

@@ -231,7 +231,8 @@ class ReportTally(db.Model):  # type: ignore[name-defined]
 
     Kept by the database itself: triggers on every INSERT, DELETE and UPDATE of `report`
     (migration 0021_tally), so the inbox's counts are one small read at any number of reports
-    (issue 14 §1) and no code path can forget them. Read by intake.reports.listing only.
+    (issue 14 §1) and no code path can forget them. On PostgreSQL the latest changes wait in
+    ReportTallyChange. Read through intake.reports.tally only.
     `acute_answer` '' stands for "not known" (NULL in `report`: a key column cannot be NULL)."""
 
     __tablename__ = "report_tally"
@@ -243,6 +244,23 @@ class ReportTally(db.Model):  # type: ignore[name-defined]
     acute_answer: Mapped[str] = mapped_column(String(10), primary_key=True)
     acute: Mapped[bool] = mapped_column(primary_key=True)
     reports: Mapped[int]
+
+
+class ReportTallyChange(db.Model):  # type: ignore[name-defined]
+    """A change to ReportTally not yet folded into it (PostgreSQL only; SQLite's triggers
+    update the tally itself): +1 or -1 for one key, appended by the trigger, so that writers
+    never wait for each other on a tally row. intake.reports.tally reads and folds them."""
+
+    __tablename__ = "report_tally_change"
+
+    id: Mapped[int] = mapped_column(
+        sa.BigInteger().with_variant(sa.Integer(), "sqlite"), primary_key=True
+    )
+    inbox_id: Mapped[int] = mapped_column(ForeignKey("inbox.id", ondelete="CASCADE"), index=True)
+    status: Mapped[str] = mapped_column(String(20))
+    acute_answer: Mapped[str] = mapped_column(String(10))
+    acute: Mapped[bool]
+    change: Mapped[int]
 
 
 class ReportMessage(db.Model):  # type: ignore[name-defined]

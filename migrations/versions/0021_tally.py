@@ -11,8 +11,9 @@ answer, acute), and the database keeps them: a trigger on every INSERT, DELETE a
 those columns of `report`, so no code path (ORM, Core, a migration, a restore's own SQL) can
 forget. `acute_answer` '' stands for NULL (a key column cannot be NULL).
 
-On PostgreSQL one trigger function takes the old row's tally before the new row's, or the
-new before the old, in key order, so two moves in opposite directions cannot deadlock.
+On SQLite (one writer at a time) the triggers update the tally row itself. On PostgreSQL
+the trigger appends each change to `report_tally_change` instead (see _POSTGRESQL), which
+readers add to the tally until a worker job folds them in.
 
 Note for later migrations: on SQLite, `batch_alter_table("report")` copies the table and
 drops the old one, and the triggers with it; such a migration must create them again
@@ -87,33 +88,23 @@ _SQLITE = (
     """,
 )
 
+# PostgreSQL: many writers at once. Updating one tally row per change would make every
+# submit to an inbox wait for the one before it to commit (a row lock), and a transaction
+# that changes thousands of reports would walk an ever longer chain of row versions of the
+# same few rows (14,500 status changes in one transaction: 6.8 s instead of 1.3 s). So the
+# trigger only appends the change (+1 for the new row, -1 for the old); readers add the
+# changes to the tally, and intake.reports.tally.fold (a worker job) moves them into it.
 _POSTGRESQL = (
     """
-    CREATE FUNCTION report_tally_change() RETURNS trigger LANGUAGE plpgsql AS $$
-    DECLARE
-      old_first boolean;
+    CREATE FUNCTION report_tally_record() RETURNS trigger LANGUAGE plpgsql AS $$
     BEGIN
-      IF TG_OP = 'UPDATE' THEN
-        old_first := ROW(OLD.inbox_id, OLD.status, COALESCE(OLD.acute_answer, ''), OLD.acute)
-                   < ROW(NEW.inbox_id, NEW.status, COALESCE(NEW.acute_answer, ''), NEW.acute);
-      ELSE
-        old_first := TG_OP = 'DELETE';
+      IF TG_OP IN ('UPDATE', 'DELETE') THEN
+        INSERT INTO report_tally_change (inbox_id, status, acute_answer, acute, change)
+          VALUES (OLD.inbox_id, OLD.status, COALESCE(OLD.acute_answer, ''), OLD.acute, -1);
       END IF;
-      IF TG_OP <> 'INSERT' AND old_first THEN
-        UPDATE report_tally SET reports = reports - 1
-          WHERE inbox_id = OLD.inbox_id AND status = OLD.status
-            AND acute_answer = COALESCE(OLD.acute_answer, '') AND acute = OLD.acute;
-      END IF;
-      IF TG_OP <> 'DELETE' THEN
-        INSERT INTO report_tally AS tally (inbox_id, status, acute_answer, acute, reports)
-          VALUES (NEW.inbox_id, NEW.status, COALESCE(NEW.acute_answer, ''), NEW.acute, 1)
-          ON CONFLICT (inbox_id, status, acute_answer, acute)
-          DO UPDATE SET reports = tally.reports + 1;
-      END IF;
-      IF TG_OP = 'UPDATE' AND NOT old_first THEN
-        UPDATE report_tally SET reports = reports - 1
-          WHERE inbox_id = OLD.inbox_id AND status = OLD.status
-            AND acute_answer = COALESCE(OLD.acute_answer, '') AND acute = OLD.acute;
+      IF TG_OP IN ('UPDATE', 'INSERT') THEN
+        INSERT INTO report_tally_change (inbox_id, status, acute_answer, acute, change)
+          VALUES (NEW.inbox_id, NEW.status, COALESCE(NEW.acute_answer, ''), NEW.acute, 1);
       END IF;
       RETURN NULL;
     END
@@ -121,7 +112,7 @@ _POSTGRESQL = (
     """,
     """
     CREATE TRIGGER report_tally_insert_delete AFTER INSERT OR DELETE ON report
-    FOR EACH ROW EXECUTE FUNCTION report_tally_change()
+    FOR EACH ROW EXECUTE FUNCTION report_tally_record()
     """,
     """
     CREATE TRIGGER report_tally_update AFTER UPDATE OF inbox_id, status, acute_answer, acute
@@ -129,7 +120,7 @@ _POSTGRESQL = (
     WHEN (OLD.inbox_id IS DISTINCT FROM NEW.inbox_id OR OLD.status IS DISTINCT FROM NEW.status
       OR OLD.acute_answer IS DISTINCT FROM NEW.acute_answer
       OR OLD.acute IS DISTINCT FROM NEW.acute)
-    EXECUTE FUNCTION report_tally_change()
+    EXECUTE FUNCTION report_tally_record()
     """,
 )
 
@@ -159,6 +150,23 @@ def upgrade():
             "inbox_id", "status", "acute_answer", "acute", name=op.f("pk_report_tally")
         ),
     )
+    op.create_table(
+        "report_tally_change",
+        sa.Column("id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
+        sa.Column("inbox_id", sa.Integer(), nullable=False),
+        sa.Column("status", sa.String(length=20), nullable=False),
+        sa.Column("acute_answer", sa.String(length=10), nullable=False),
+        sa.Column("acute", sa.Boolean(), nullable=False),
+        sa.Column("change", sa.Integer(), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["inbox_id"],
+            ["inbox.id"],
+            name=op.f("fk_report_tally_change_inbox_id_inbox"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_report_tally_change")),
+    )
+    op.create_index(op.f("ix_report_tally_change_inbox_id"), "report_tally_change", ["inbox_id"])
     op.execute(
         f"INSERT INTO report_tally ({_KEY}, reports) "
         "SELECT inbox_id, status, COALESCE(acute_answer, ''), acute, count(*) FROM report "
@@ -186,8 +194,9 @@ def downgrade():
     if op.get_bind().dialect.name == "postgresql":
         op.execute("DROP TRIGGER report_tally_update ON report")
         op.execute("DROP TRIGGER report_tally_insert_delete ON report")
-        op.execute("DROP FUNCTION report_tally_change()")
+        op.execute("DROP FUNCTION report_tally_record()")
     else:
         for name in ("report_tally_update", "report_tally_delete", "report_tally_insert"):
             op.execute(f"DROP TRIGGER {name}")
+    op.drop_table("report_tally_change")
     op.drop_table("report_tally")
