@@ -86,3 +86,22 @@ class Installation:
         found = db.session.scalar(sa.select(User).where(User.email == email))
         assert found is not None
         return found
+
+
+# The caseworkers of the case-handling tests: Bea in "Barn och unga", Vera in "Vuxna", Bo in both.
+BEA, VERA, BOTH = "bea@alvsbyn.invalid", "vera@alvsbyn.invalid", "bo@alvsbyn.invalid"
+
+
+def seat_caseworkers(installation: Installation) -> Installation:
+    """Bea, Vera and Bo added to their inboxes; the installation back."""
+    installation.add_user(BEA, "caseworker", inboxes=("Barn och unga",))
+    installation.add_user(VERA, "caseworker", inboxes=("Vuxna",))
+    installation.add_user(BOTH, "caseworker", inboxes=("Barn och unga", "Vuxna"))
+    return installation
+
+
+def signed_in(installation: Installation, email: str) -> FlaskClient:
+    """A test client signed in as the user (password and TOTP)."""
+    client = installation.app.test_client()
+    installation.login(client, email)
+    return client

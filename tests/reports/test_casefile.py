@@ -35,10 +35,9 @@ from ..accounts.back_office import (
     text,
 )
 from ..gallring_helpers import decide
-from ..staff_helpers import Installation
+from ..staff_helpers import BEA, BOTH, VERA, Installation, seat_caseworkers, signed_in
 from ..test_canary import assert_absent, database_copy, instance_files
 
-BEA, VERA, BOTH = "bea@alvsbyn.invalid", "vera@alvsbyn.invalid", "bo@alvsbyn.invalid"
 NORD = "Barn och unga Nord"
 OTHER_PNR = "20150317-2387"
 
@@ -57,17 +56,7 @@ def frozen(monkeypatch: pytest.MonkeyPatch) -> Clock:
 @pytest.fixture
 def desk(installation: Installation, frozen: Clock) -> Installation:
     """Bea in "Barn och unga", Vera in "Vuxna", Bo in both."""
-    installation.add_user(BEA, "caseworker", inboxes=("Barn och unga",))
-    installation.add_user(VERA, "caseworker", inboxes=("Vuxna",))
-    installation.add_user(BOTH, "caseworker", inboxes=("Barn och unga", "Vuxna"))
-    return installation
-
-
-def signed_in(installation: Installation, email: str) -> FlaskClient:
-    """A client signed in as the user."""
-    client = installation.app.test_client()
-    installation.login(client, email)
-    return client
+    return seat_caseworkers(installation)
 
 
 def notes_section(html: str) -> str:

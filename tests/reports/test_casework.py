@@ -24,9 +24,8 @@ from intake.reports import assignment, handling, listing, next_deadline, triage
 from intake.reports.models import Report
 
 from ..accounts.back_office import Clock, fast_passwords, freeze, stockholm, submit, text
-from ..staff_helpers import Installation
+from ..staff_helpers import BEA, BOTH, VERA, Installation, seat_caseworkers, signed_in
 
-BEA, VERA, BOTH = "bea@alvsbyn.invalid", "vera@alvsbyn.invalid", "bo@alvsbyn.invalid"
 ROW = re.compile(r'<tr class="[a-z-]*">\s*<td><a href="/personal/anmalan/([0-9a-f-]{36})">')
 NEXT = re.compile(r'<a href="(/personal/inkorg\?[^"]*efter=[^"]*)">Nästa</a>')
 MONDAY = (2026, 3, 9)
@@ -46,17 +45,7 @@ def frozen(monkeypatch: pytest.MonkeyPatch) -> Clock:
 @pytest.fixture
 def desk(installation: Installation, frozen: Clock) -> Installation:
     """Bea in "Barn och unga", Vera in "Vuxna", Bo in both."""
-    installation.add_user(BEA, "caseworker", inboxes=("Barn och unga",))
-    installation.add_user(VERA, "caseworker", inboxes=("Vuxna",))
-    installation.add_user(BOTH, "caseworker", inboxes=("Barn och unga", "Vuxna"))
-    return installation
-
-
-def signed_in(installation: Installation, email: str) -> FlaskClient:
-    """A client signed in as the user."""
-    client = installation.app.test_client()
-    installation.login(client, email)
-    return client
+    return seat_caseworkers(installation)
 
 
 def listed(client: FlaskClient, query: str = "") -> list[str]:

@@ -36,10 +36,9 @@ from ..accounts.back_office import (
     submit_verified,
     text,
 )
-from ..staff_helpers import Installation
+from ..staff_helpers import BEA, BOTH, VERA, Installation, seat_caseworkers, signed_in
 from .journey_helpers import PROFESSIONAL_CHILD
 
-BEA, VERA, BOTH = "bea@alvsbyn.invalid", "vera@alvsbyn.invalid", "bo@alvsbyn.invalid"
 NORA, NILS = "nora@alvsbyn.invalid", "nils@alvsbyn.invalid"
 NORD = "Barn och unga Nord"  # a second inbox for children (moves stay within a kind)
 ROW = re.compile(r'<tr class="([a-z-]*)">\s*<td><a href="/personal/anmalan/([0-9a-f-]{36})">')
@@ -59,17 +58,7 @@ def frozen(monkeypatch: pytest.MonkeyPatch) -> Clock:
 @pytest.fixture
 def desk(installation: Installation, frozen: Clock) -> Installation:
     """Bea in "Barn och unga", Vera in "Vuxna", Bo in both."""
-    installation.add_user(BEA, "caseworker", inboxes=("Barn och unga",))
-    installation.add_user(VERA, "caseworker", inboxes=("Vuxna",))
-    installation.add_user(BOTH, "caseworker", inboxes=("Barn och unga", "Vuxna"))
-    return installation
-
-
-def signed_in(installation: Installation, email: str) -> FlaskClient:
-    """A client signed in as the user."""
-    client = installation.app.test_client()
-    installation.login(client, email)
-    return client
+    return seat_caseworkers(installation)
 
 
 def listed(client: FlaskClient, query: str = "") -> list[str]:
