@@ -153,15 +153,13 @@ def reset_user(user_id: int) -> str:
 def inboxes() -> str:
     """All inboxes with their members."""
     rows = db.session.scalars(sa.select(Inbox).order_by(Inbox.name)).all()
-    members = {
-        inbox.id: db.session.scalars(
-            sa.select(User)
-            .join(Membership, Membership.user_id == User.id)
-            .where(Membership.inbox_id == inbox.id)
-            .order_by(User.name)
-        ).all()
-        for inbox in rows
-    }
+    members: dict[int, list[User]] = {inbox.id: [] for inbox in rows}
+    for inbox_id, user in db.session.execute(  # one query for all inboxes, not one each
+        sa.select(Membership.inbox_id, User)
+        .join(Membership, Membership.user_id == User.id)
+        .order_by(User.name, User.id)
+    ):
+        members.setdefault(inbox_id, []).append(user)
     return render_template(
         "admin/inboxes.html",
         inboxes=rows,
