@@ -9,6 +9,7 @@ from dataclasses import dataclass
 import sqlalchemy as sa
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from flask_login import current_user
 from werkzeug.wrappers import Response
 
@@ -25,7 +26,7 @@ from intake.accounts.forms import ROLE_LABELS, EmptyForm
 from intake.accounts.models import ADMIN, Membership, User
 from intake.crypto import CryptoError, custody
 from intake.extensions import db
-from intake.reports import choices
+from intake.reports import assignment, choices
 from intake.reports.models import Inbox, Report, RoutingRule
 
 bp = Blueprint("admin", __name__, url_prefix="/personal/admin")
@@ -257,11 +258,22 @@ def revoke(inbox_id: int, user_id: int) -> Response:
     if not EmptyForm().validate():
         abort(400)
     service.revoke(member, inbox.id, by=current_user)
+    released = assignment.release(member.id, inbox.id, by=current_user)
     db.session.commit()
     flash(
         _("%(name)s har inte längre tillgång till %(inbox)s.", name=member.name, inbox=inbox.name),
         "info",
     )
+    if released:
+        flash(
+            ngettext(
+                "%(num)d anmälan som var tilldelad %(name)s saknar nu handläggare.",
+                "%(num)d anmälningar som var tilldelade %(name)s saknar nu handläggare.",
+                released,
+                name=member.name,
+            ),
+            "info",
+        )
     return redirect(url_for(".edit_inbox", inbox_id=inbox.id))
 
 

@@ -66,6 +66,27 @@ def assign(report: Report, assignee_id: int | None, *, user: User) -> None:
     db.session.commit()
 
 
+def release(member_id: int, inbox_id: int, *, by: User) -> int:
+    """Unassign a caseworker who has lost access to an inbox from its reports there, each
+    audited as an un-assignment by `by`: the inbox then shows them as without a caseworker,
+    for a colleague to take. In the caller's transaction; returns how many."""
+    reports = db.session.scalars(
+        sa.select(Report).where(Report.inbox_id == inbox_id, Report.assigned_to_id == member_id)
+    ).all()
+    for report in reports:
+        report.assigned_to_id = None
+        audit.record(
+            "report_unassigned",
+            actor_id=by.id,
+            actor=by.email,
+            target_type="report",
+            target_id=report.id,
+            assignee=None,
+            previous=member_id,
+        )
+    return len(reports)
+
+
 def names(user_ids: Sequence[int | None]) -> dict[int, str]:
     """The names of the given staff (one query for a page of the inbox)."""
     wanted = {i for i in user_ids if i is not None}

@@ -264,6 +264,42 @@ def test_moving_drops_an_assignee_who_cannot_read_the_target(
     assert row(desk, dropped).assigned_to_id is None
 
 
+def test_revoking_a_membership_frees_that_inbox_s_reports_of_the_member(
+    desk: Installation, frozen: Clock
+) -> None:
+    # Given Bo assigned to a children's report and to an adults' report
+    children, adults = submit(desk.app), submit(desk.app, subject_type="vuxen")
+    bo = signed_in(desk, BOTH)
+    for report_id in (children, adults):
+        bo.get(f"/personal/anmalan/{report_id}")
+        bo.post(f"/personal/anmalan/{report_id}/handlaggare", data={"mig": "1"})
+    assert (
+        row(desk, children).assigned_to_id
+        == row(desk, adults).assigned_to_id
+        == user_id(desk, BOTH)
+    )
+    # When an admin takes "Barn och unga" from him
+    desk.add_user("chef@alvsbyn.invalid", "admin")
+    admin = signed_in(desk, "chef@alvsbyn.invalid")
+    with desk.app.app_context():
+        barn = desk.inbox("Barn och unga").id
+    response = admin.post(
+        f"/personal/admin/inkorgar/{barn}/medlemmar/{user_id(desk, BOTH)}/ta-bort",
+        follow_redirects=True,
+    )
+    # Then that inbox's report has no caseworker (said, and audited); the other keeps him
+    assert "1 anmälan som var tilldelad Bo saknar nu handläggare." in text(response)
+    assert row(desk, children).assigned_to_id is None
+    assert row(desk, adults).assigned_to_id == user_id(desk, BOTH)
+    with desk.app.app_context():
+        entry = db.session.scalars(
+            sa.select(AuditEvent).where(
+                AuditEvent.action == "report_unassigned", AuditEvent.target_id == children
+            )
+        ).one()
+        assert entry.actor == "chef@alvsbyn.invalid"
+
+
 def test_the_inbox_shows_who_handles_a_report(desk: Installation, frozen: Clock) -> None:
     report_id = submit(desk.app)
     client = signed_in(desk, BOTH)
