@@ -174,3 +174,42 @@ def test_0021_counts_the_reports_already_there(app: Flask) -> None:
             ("assessed", "ja", True, 1),
             ("received", "ja", True, 1),
         }
+
+
+def test_an_upgrade_keeps_the_rows_that_refer_to_a_copied_table(app: Flask) -> None:
+    # SQLite's batch migrations copy `report` and `inbox` and drop the old tables; with foreign
+    # keys on, the DROP would delete every report's messages (ON DELETE CASCADE) and refuse to
+    # drop `inbox`. migrations/env.py turns them off for the run and checks them after.
+    with app.app_context():
+        upgrade(revision="0019_organiser")
+        at = "2026-03-09 07:00:00.000000"
+        db.session.execute(
+            sa.text(
+                "INSERT INTO inbox (slug, name, public_key, recovery_wrapped_key, is_fallback, "
+                "retention_days, created_at) VALUES ('barn', 'Barn', :k, :k, :f, 30, :t)"
+            ),
+            {"k": b"k", "f": False, "t": at},
+        )
+        db.session.execute(
+            sa.text(
+                "INSERT INTO report (id, reference, inbox_id, received_at, status, acute, "
+                "acute_answer, acute_first, feedback_requested, schema_version) "
+                "VALUES ('r1', 'R1', 1, :t, 'received', :f, 'nej', 0, :f, 1)"
+            ),
+            {"t": at, "f": False},
+        )
+        db.session.execute(
+            sa.text(
+                "INSERT INTO report_message (id, report_id, received_at, sealed) "
+                "VALUES ('m1', 'r1', :t, :s)"
+            ),
+            {"t": at, "s": b"sealed"},
+        )
+        db.session.commit()
+        upgrade()
+        assert db.session.execute(sa.text("SELECT id, report_id FROM report_message")).all() == [
+            ("m1", "r1")
+        ]
+        assert db.session.scalar(sa.text("SELECT count(*) FROM report")) == 1
+        if db.engine.dialect.name == "sqlite":  # and the app's connections enforce them again
+            assert db.session.scalar(sa.text("PRAGMA foreign_keys")) == 1

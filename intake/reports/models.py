@@ -43,7 +43,6 @@ class Inbox(db.Model):  # type: ignore[name-defined]
     # recovery code printed when the inbox was created.
     recovery_wrapped_key: Mapped[bytes] = mapped_column(LargeBinary)
     is_fallback: Mapped[bool] = mapped_column(default=False)
-    retention_days: Mapped[int] = mapped_column(default=30)
     # Handling states offered for reports about adults (no statutory deadlines), one per line;
     # None gives the defaults in intake.reports.handling.ADULT_OUTCOMES.
     adult_outcomes: Mapped[str | None] = mapped_column(String(400))
