@@ -27,6 +27,7 @@ from wtforms.widgets import HiddenInput
 from intake import (
     clock,
     database,
+    formparts,
     gallring,
     i18n,
     installation,
@@ -250,3 +251,4 @@ def register(app: Flask) -> None:
     app.jinja_env.globals["law"] = law
     app.jinja_env.globals["gallring_decision"] = _gallring_decision
     app.jinja_env.globals["outbound"] = outbound
+    app.jinja_env.globals["formparts"] = formparts
