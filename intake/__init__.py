@@ -50,6 +50,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
 
     web.register(app)
     health.register(app)
+    ratelimit.check_in_views_only(app, limiter)
     metrics.register(app)
     cli.register(app)
     errors.register(app)

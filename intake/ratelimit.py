@@ -20,6 +20,7 @@ import time
 from typing import Any
 
 from flask import Flask, current_app, request
+from flask_limiter import Limiter
 from limits.storage import Storage
 
 from intake import clock
@@ -55,6 +56,28 @@ def configure(app: Flask) -> None:
         shown.setLevel(logging.WARNING)
         shown.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
         library.addHandler(shown)
+
+
+def check_in_views_only(app: Flask, limiter: Limiter) -> None:
+    """Count each request once: drop Flask-Limiter's app-wide check, run before every view,
+    while there is nothing app-wide to count.
+
+    Flask-Limiter checks twice: app-wide in `before_request` (default, application, blueprint
+    and meta limits, and the in-memory fallback's own limits) and again in each decorated
+    view. Our limits are all on views (`@limiter.limit`), so the first check found nothing on
+    every request. A setting that gives it something (RATELIMIT_DEFAULT, RATELIMIT_APPLICATION,
+    RATELIMIT_META, RATELIMIT_IN_MEMORY_FALLBACK) or a limit on a blueprint keeps it."""
+    manager = limiter.limit_manager
+    app_wide = (
+        manager.default_limits
+        or manager.application_limits
+        or manager._blueprint_limits
+        or limiter._meta_limits
+        or limiter._in_memory_fallback
+    )
+    checks = app.before_request_funcs.get(None, [])
+    if not app_wide and limiter._check_request_limit in checks:  # absent when disabled
+        checks.remove(limiter._check_request_limit)
 
 
 def client_key() -> str:

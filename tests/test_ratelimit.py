@@ -107,3 +107,39 @@ def test_it_is_the_default_and_the_limit_lifts_when_the_window_ends(
     assert statuses == [302, 302, 429]
     clock.now += 61
     assert client.post("/orosanmalan/granska", data={}).status_code == 302
+
+
+def _checks_per_request(app: Flask, monkeypatch: pytest.MonkeyPatch, path: str) -> int:
+    calls: list[bool] = []
+    checked = limiter._check_request_limit
+
+    def counted(*args: object, **kwargs: object) -> None:
+        calls.append(True)
+        checked(*args, **kwargs)  # type: ignore[arg-type]
+
+    # The view's decorator calls the limiter's method; the app-wide hook holds the bound one.
+    monkeypatch.setattr(limiter, "_check_request_limit", counted)
+    hooks = app.before_request_funcs[None]
+    hooks[:] = [counted if hook == checked else hook for hook in hooks]
+    app.test_client().get(path)
+    return len(calls)
+
+
+def test_a_request_is_checked_once_when_every_limit_is_on_a_view(
+    make_app: Callable[..., Flask], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    app = make_app(RATELIMIT_ENABLED=True)
+    assert _checks_per_request(app, monkeypatch, "/orosanmalan/om-dig") == 1
+    assert _checks_per_request(app, monkeypatch, "/") == 0
+
+
+@pytest.mark.parametrize("setting", ["RATELIMIT_DEFAULT", "RATELIMIT_APPLICATION"])
+def test_an_app_wide_limit_still_counts_every_request(
+    make_app: Callable[..., Flask], clock: Clock, setting: str
+) -> None:
+    app = make_app(RATELIMIT_ENABLED=True, **{setting: "2 per minute"})
+    client = app.test_client()
+    statuses = [client.get("/").status_code for _ in range(3)]
+    assert statuses == [200, 200, 429]
+    clock.now += 61
+    assert client.get("/").status_code == 200
