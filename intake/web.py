@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -12,12 +13,14 @@ from flask import (
     Flask,
     current_app,
     g,
+    has_request_context,
     redirect,
     render_template,
     request,
     session,
     url_for,
 )
+from flask.globals import request_ctx
 from flask_babel import format_datetime
 from werkzeug.routing import IntegerConverter, Map
 from werkzeug.wrappers import Response
@@ -191,6 +194,30 @@ def _language_links() -> list[dict[str, str]]:
     ]
 
 
+@functools.lru_cache(maxsize=1024)
+def _built_url(where: tuple[Any, ...], endpoint: str, values: tuple[Any, ...]) -> str:
+    # `where` (the app's URL map, script root, host, subdomain, blueprint) is all a relative
+    # URL depends on; values carry their types, so granska=1 and granska=True stay apart.
+    return url_for(endpoint, **{name: value for name, _, value in values})
+
+
+def _template_url_for(endpoint: str, **values: Any) -> str:
+    """Templates' `url_for`: each relative URL built once per process (the layout builds the
+    same dozen links on every page, at several µs each); external, anchored or
+    method-specific URLs, and any outside a request, are built every time."""
+    adapter = request_ctx.url_adapter if has_request_context() else None
+    if adapter is None or any(name[:1] == "_" for name in values):
+        return url_for(endpoint, **values)
+    blueprint = request.blueprint if endpoint[:1] == "." else None
+    where = (adapter.map, adapter.script_name, adapter.server_name, adapter.subdomain, blueprint)
+    try:
+        return _built_url(
+            where, endpoint, tuple((k, type(v), v) for k, v in sorted(values.items()))
+        )
+    except TypeError:  # a value that cannot be a key (a list): built as it comes
+        return url_for(endpoint, **values)
+
+
 def _gallring_decision(information_class: str) -> gallring.RetentionDecision | None:
     """The gallringsbeslut valid today for a class: pages state only the real retention."""
     return gallring.current(information_class, on=clock.local_date(clock.now()))
@@ -252,3 +279,4 @@ def register(app: Flask) -> None:
     app.jinja_env.globals["gallring_decision"] = _gallring_decision
     app.jinja_env.globals["outbound"] = outbound
     app.jinja_env.globals["formparts"] = formparts
+    app.jinja_env.globals["url_for"] = _template_url_for
