@@ -109,7 +109,7 @@ def test_it_is_the_default_and_the_limit_lifts_when_the_window_ends(
     assert client.post("/orosanmalan/granska", data={}).status_code == 302
 
 
-def _checks_per_request(app: Flask, monkeypatch: pytest.MonkeyPatch, path: str) -> int:
+def _checks_per_request(app: Flask, monkeypatch: pytest.MonkeyPatch, method: str, path: str) -> int:
     calls: list[bool] = []
     checked = limiter._check_request_limit
 
@@ -121,16 +121,38 @@ def _checks_per_request(app: Flask, monkeypatch: pytest.MonkeyPatch, path: str) 
     monkeypatch.setattr(limiter, "_check_request_limit", counted)
     hooks = app.before_request_funcs[None]
     hooks[:] = [counted if hook == checked else hook for hook in hooks]
-    app.test_client().get(path)
+    app.test_client().open(path, method=method)
     return len(calls)
 
 
-def test_a_request_is_checked_once_when_every_limit_is_on_a_view(
-    make_app: Callable[..., Flask], monkeypatch: pytest.MonkeyPatch
+@pytest.mark.parametrize(
+    ("method", "path", "checks"),
+    [
+        ("GET", "/", 0),
+        ("GET", "/orosanmalan/om-dig", 0),  # the step's limit is on POSTs only
+        ("POST", "/orosanmalan/om-dig", 1),
+        ("GET", "/orosanmalan/granska", 0),
+        ("POST", "/orosanmalan/granska", 1),
+    ],
+)
+def test_a_request_is_checked_at_most_once_when_every_limit_is_on_a_view(
+    make_app: Callable[..., Flask],
+    monkeypatch: pytest.MonkeyPatch,
+    method: str,
+    path: str,
+    checks: int,
 ) -> None:
-    app = make_app(RATELIMIT_ENABLED=True)
-    assert _checks_per_request(app, monkeypatch, "/orosanmalan/om-dig") == 1
-    assert _checks_per_request(app, monkeypatch, "/") == 0
+    app = make_app(RATELIMIT_ENABLED=True, WTF_CSRF_ENABLED=False)
+    assert _checks_per_request(app, monkeypatch, method, path) == checks
+
+
+def test_a_step_limit_counts_posts_only(make_app: Callable[..., Flask], clock: Clock) -> None:
+    app = make_app(RATELIMIT_ENABLED=True, WTF_CSRF_ENABLED=False, RATELIMIT_STEP="2 per minute")
+    client = app.test_client()
+    assert [client.get("/orosanmalan/om-dig").status_code for _ in range(3)] == [200] * 3
+    statuses = [client.post("/orosanmalan/om-dig", data={}).status_code for _ in range(3)]
+    assert statuses == [200, 200, 429]
+    assert client.get("/orosanmalan/om-dig").status_code == 200
 
 
 @pytest.mark.parametrize("setting", ["RATELIMIT_DEFAULT", "RATELIMIT_APPLICATION"])

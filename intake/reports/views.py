@@ -17,7 +17,8 @@ from flask import (
 )
 from werkzeug.wrappers import Response
 
-from intake.extensions import db, limiter
+from intake import ratelimit
+from intake.extensions import db
 from intake.i18n import gettext as _
 from intake.reports import drafts, eid_views, journey, service
 from intake.reports.forms import CheckForm
@@ -72,7 +73,7 @@ def start() -> str:
 
 
 @bp.route("/<slug>", methods=["GET", "POST"])
-@limiter.limit(_step_limit, methods=["POST"])
+@ratelimit.on_posts(_step_limit)
 def step(slug: str) -> str | Response:
     """One page of questions; valid answers are kept in the encrypted draft."""
     current = journey.BY_SLUG.get(slug)
@@ -135,7 +136,7 @@ def _previous(current: journey.Step, state: drafts.DraftState) -> str:
 
 
 @bp.route("/granska", methods=["GET", "POST"])
-@limiter.limit(_submit_limit, methods=["POST"])
+@ratelimit.on_posts(_submit_limit)
 def check() -> str | Response:
     """Check your answers, then send: validated again, routed, sealed, stored, notified.
 
