@@ -194,28 +194,26 @@ def _language_links() -> list[dict[str, str]]:
     ]
 
 
-@functools.lru_cache(maxsize=1024)
-def _built_url(where: tuple[Any, ...], endpoint: str, values: tuple[Any, ...]) -> str:
-    # `where` (the app's URL map, script root, host, subdomain, blueprint) is all a relative
-    # URL depends on; values carry their types, so granska=1 and granska=True stay apart.
-    return url_for(endpoint, **{name: value for name, _, value in values})
+@functools.lru_cache(maxsize=256)
+def _built_url(where: tuple[Any, ...], endpoint: str, filename: str | None) -> str:
+    # `where` (the app's URL map, script root, host, subdomain, blueprint) is all such a
+    # relative URL depends on.
+    return url_for(endpoint) if filename is None else url_for(endpoint, filename=filename)
 
 
 def _template_url_for(endpoint: str, **values: Any) -> str:
-    """Templates' `url_for`: each relative URL built once per process (the layout builds the
-    same dozen links on every page, at several µs each); external, anchored or
-    method-specific URLs, and any outside a request, are built every time."""
+    """Templates' `url_for`, keeping the links every page repeats: a relative URL without
+    arguments, or of a static file, is built once per process (the layout builds a dozen on
+    every page, at several µs each). Others are built every time, so no token or id a URL
+    carries is kept beyond its request."""
     adapter = request_ctx.url_adapter if has_request_context() else None
-    if adapter is None or any(name[:1] == "_" for name in values):
+    filename = values.get("filename") if endpoint == "static" else None
+    kept = not values or (isinstance(filename, str) and len(values) == 1)
+    if adapter is None or not kept:
         return url_for(endpoint, **values)
     blueprint = request.blueprint if endpoint[:1] == "." else None
     where = (adapter.map, adapter.script_name, adapter.server_name, adapter.subdomain, blueprint)
-    try:
-        return _built_url(
-            where, endpoint, tuple((k, type(v), v) for k, v in sorted(values.items()))
-        )
-    except TypeError:  # a value that cannot be a key (a list): built as it comes
-        return url_for(endpoint, **values)
+    return _built_url(where, endpoint, filename)
 
 
 def _gallring_decision(information_class: str) -> gallring.RetentionDecision | None:

@@ -33,3 +33,13 @@ def test_kept_urls_are_built_as_url_for_builds_them(app: Flask, script_root: str
 
 def test_templates_use_the_kept_urls(app: Flask) -> None:
     assert app.jinja_env.globals["url_for"] is web._template_url_for
+
+
+def test_only_links_without_arguments_or_of_static_files_are_kept(app: Flask) -> None:
+    web._built_url.cache_clear()
+    with app.test_request_context("/"):
+        web._template_url_for("site.home")
+        web._template_url_for("static", filename="intake.css")
+        web._template_url_for("dialogues.change", token="a-bearer-token")
+        web._template_url_for("reports.step", slug="oro")
+    assert web._built_url.cache_info().currsize == 2
