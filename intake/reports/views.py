@@ -90,11 +90,14 @@ def step(slug: str) -> str | Response:
         form = journey.bind(current, state.answers)
         return _render_step(current, form, state, validated=False)
     # A verified name is not the resident's to change: posted edits of it are ignored.
-    form = journey.bind(current, state.answers, eid_views.pinned_form(request.form, state.verified))
-    if not form.validate():
+    posted = eid_views.pinned_form(request.form, state.verified)
+    given = journey.posted_answers(current, posted, state.answers)
+    if given is None:
+        form = journey.bind(current, state.answers, posted)
+        form.validate()
         return _render_step(current, form, state, validated=True)
-    kept = {k: v for k, v in state.answers.items() if k not in form._fields}
-    state.answers = journey.prune({**kept, **journey.answers_of(form)})
+    kept = {k: v for k, v in state.answers.items() if k not in journey.FIELDS[current.slug]}
+    state.answers = journey.prune({**kept, **given})
     state.done = [s for s in state.done if s != current.slug] + [current.slug]
     # Validated whole here, once: the check page and the final submit trust the mark.
     state.checked = journey.mark_checked(state.answers, state.done)
