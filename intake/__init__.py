@@ -41,15 +41,17 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     mail.init_app(app)
     csrf.init_app(app)
     babel.init_app(app, locale_selector=web.select_locale)
-    login.init_app(app)
+    login.init_app(app, add_context_processor=False)  # guard.template_user instead
     ratelimit.configure(app)
     limiter.init_app(app)
 
     from intake import models  # noqa: F401 - registers every table with the metadata
-    from intake.accounts import guard  # noqa: F401 - registers the session loaders
+    from intake.accounts import guard  # registers the session loaders
 
+    app.context_processor(guard.template_user)
     web.register(app)
     health.register(app)
+    ratelimit.check_in_views_only(app, limiter)
     metrics.register(app)
     cli.register(app)
     errors.register(app)

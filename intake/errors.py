@@ -123,11 +123,19 @@ class GuardedSessionInterface(SecureCookieSessionInterface):
     """
 
     def get_signing_serializer(self, app: Flask) -> URLSafeTimedSerializer | None:
-        """Flask's serializer, with signatures dated by `intake.clock`."""
-        serializer = super().get_signing_serializer(app)
-        if serializer is not None:
-            serializer.signer = ClockSigner
-        return serializer
+        """Flask's serializer, with signatures dated by `intake.clock`; built once per set of
+        keys (Flask builds one twice per request, to open and to save the cookie)."""
+        keys = (app.secret_key, tuple(app.config["SECRET_KEY_FALLBACKS"] or ()))
+        kept = self._serializers.get(keys)
+        if kept is None:
+            kept = super().get_signing_serializer(app)
+            if kept is not None:
+                kept.signer = ClockSigner
+                self._serializers[keys] = kept
+        return kept
+
+    def __init__(self) -> None:
+        self._serializers: dict[tuple[object, ...], URLSafeTimedSerializer] = {}
 
     def save_session(self, app: Flask, session: SessionMixin, response: Response) -> None:
         """Write the cookie as Flask does, unless the request was refused (see the class)."""

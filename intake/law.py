@@ -19,8 +19,11 @@ from datetime import date
 from typing import Any
 
 from flask_babel import get_locale
-from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
+
+# The request's translations found once (intake.i18n): the list of mandated reporters is
+# on the first page of every journey, ten strings through Flask-Babel's slower path.
+from intake.i18n import gettext as _
+from intake.i18n import lazy_gettext as _l
 
 __all__ = [
     "ACUTE_AS_ACUTE",

@@ -16,6 +16,7 @@ The loop that calls `deliver_due` lives in intake.worker.
 
 from __future__ import annotations
 
+import functools
 import logging
 import re
 import secrets
@@ -109,12 +110,17 @@ def enqueue(
 
 def new_message_id() -> str:
     """A fresh `Message-ID` in the sender's domain."""
-    sender = current_app.config.get("MAIL_DEFAULT_SENDER")
+    return f"<{uuid.uuid4().hex}@{_domain(current_app.config.get('MAIL_DEFAULT_SENDER'))}>"
+
+
+@functools.lru_cache(maxsize=16)
+def _domain(sender: Any) -> str:
+    # Parsed once per configured sender: every final submit writes a message.
     address = parseaddr(sender[1] if isinstance(sender, tuple) else str(sender or ""))[1]
     domain = address.rpartition("@")[2].strip().lower()
     if not domain or not re.fullmatch(r"[a-z0-9.-]+", domain):
         domain = "intake.invalid"
-    return f"<{uuid.uuid4().hex}@{domain}>"
+    return domain
 
 
 def header_text(text: str) -> str:

@@ -7,6 +7,7 @@ Swedish numbers are written nationally ("0929-170 00"); the link dials them inte
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Iterable
 
@@ -44,7 +45,16 @@ def linked(text: str, numbers: Iterable[str]) -> Markup:
     return Markup("").join(link(p) if i % 2 else escape(p) for i, p in enumerate(pieces))
 
 
+# The filter sees the site's own texts only (translations, installation facts): a few dozen,
+# each linked the same way every time, and linking one (a pattern built and run) cost about as
+# much as the rest of the page footer.
+_linked_once = functools.lru_cache(maxsize=256, typed=True)(linked)
+
+
 def phones(text: str) -> Markup:
     """Jinja filter: the emergency numbers and the installation's own numbers as links."""
     facts = installation.current()
-    return linked(text, (*SHORT_NUMBERS, facts.socialtjanst_phone, facts.socialjour_phone))
+    numbers = (*SHORT_NUMBERS, facts.socialtjanst_phone, facts.socialjour_phone)
+    if type(text) in (str, Markup):
+        return _linked_once(text, numbers)
+    return linked(text, numbers)

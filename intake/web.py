@@ -14,12 +14,14 @@ from flask import (
     Flask,
     current_app,
     g,
+    has_request_context,
     redirect,
     render_template,
     request,
     session,
     url_for,
 )
+from flask.globals import request_ctx
 from werkzeug.routing import IntegerConverter, Map
 from werkzeug.wrappers import Response
 from wtforms.csrf.core import CSRFTokenField
@@ -28,6 +30,7 @@ from wtforms.widgets import HiddenInput
 from intake import (
     clock,
     database,
+    formparts,
     gallring,
     i18n,
     installation,
@@ -198,6 +201,28 @@ def _language_links() -> list[dict[str, str]]:
     ]
 
 
+@functools.lru_cache(maxsize=256)
+def _built_url(where: tuple[Any, ...], endpoint: str, filename: str | None) -> str:
+    # `where` (the app's URL map, script root, host, subdomain, blueprint) is all such a
+    # relative URL depends on.
+    return url_for(endpoint) if filename is None else url_for(endpoint, filename=filename)
+
+
+def _template_url_for(endpoint: str, **values: Any) -> str:
+    """Templates' `url_for`, keeping the links every page repeats: a relative URL without
+    arguments, or of a static file, is built once per process (the layout builds a dozen on
+    every page, at several µs each). Others are built every time, so no token or id a URL
+    carries is kept beyond its request."""
+    adapter = request_ctx.url_adapter if has_request_context() else None
+    filename = values.get("filename") if endpoint == "static" else None
+    kept = not values or (isinstance(filename, str) and len(values) == 1)
+    if adapter is None or not kept:
+        return url_for(endpoint, **values)
+    blueprint = request.blueprint if endpoint[:1] == "." else None
+    where = (adapter.map, adapter.script_name, adapter.server_name, adapter.subdomain, blueprint)
+    return _built_url(where, endpoint, filename)
+
+
 def _gallring_decision(information_class: str) -> gallring.RetentionDecision | None:
     """The gallringsbeslut valid today for a class: pages state only the real retention."""
     return gallring.current(information_class, on=clock.local_date(clock.now()))
@@ -258,3 +283,5 @@ def register(app: Flask) -> None:
     app.jinja_env.globals["law"] = law
     app.jinja_env.globals["gallring_decision"] = _gallring_decision
     app.jinja_env.globals["outbound"] = outbound
+    app.jinja_env.globals["formparts"] = formparts
+    app.jinja_env.globals["url_for"] = _template_url_for

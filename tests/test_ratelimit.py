@@ -107,3 +107,61 @@ def test_it_is_the_default_and_the_limit_lifts_when_the_window_ends(
     assert statuses == [302, 302, 429]
     clock.now += 61
     assert client.post("/orosanmalan/granska", data={}).status_code == 302
+
+
+def _checks_per_request(app: Flask, monkeypatch: pytest.MonkeyPatch, method: str, path: str) -> int:
+    calls: list[bool] = []
+    checked = limiter._check_request_limit
+
+    def counted(*args: object, **kwargs: object) -> None:
+        calls.append(True)
+        checked(*args, **kwargs)  # type: ignore[arg-type]
+
+    # The view's decorator calls the limiter's method; the app-wide hook holds the bound one.
+    monkeypatch.setattr(limiter, "_check_request_limit", counted)
+    hooks = app.before_request_funcs[None]
+    hooks[:] = [counted if hook == checked else hook for hook in hooks]
+    app.test_client().open(path, method=method)
+    return len(calls)
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "checks"),
+    [
+        ("GET", "/", 0),
+        ("GET", "/orosanmalan/om-dig", 0),  # the step's limit is on POSTs only
+        ("POST", "/orosanmalan/om-dig", 1),
+        ("GET", "/orosanmalan/granska", 0),
+        ("POST", "/orosanmalan/granska", 1),
+    ],
+)
+def test_a_request_is_checked_at_most_once_when_every_limit_is_on_a_view(
+    make_app: Callable[..., Flask],
+    monkeypatch: pytest.MonkeyPatch,
+    method: str,
+    path: str,
+    checks: int,
+) -> None:
+    app = make_app(RATELIMIT_ENABLED=True, WTF_CSRF_ENABLED=False)
+    assert _checks_per_request(app, monkeypatch, method, path) == checks
+
+
+def test_a_step_limit_counts_posts_only(make_app: Callable[..., Flask], clock: Clock) -> None:
+    app = make_app(RATELIMIT_ENABLED=True, WTF_CSRF_ENABLED=False, RATELIMIT_STEP="2 per minute")
+    client = app.test_client()
+    assert [client.get("/orosanmalan/om-dig").status_code for _ in range(3)] == [200] * 3
+    statuses = [client.post("/orosanmalan/om-dig", data={}).status_code for _ in range(3)]
+    assert statuses == [200, 200, 429]
+    assert client.get("/orosanmalan/om-dig").status_code == 200
+
+
+@pytest.mark.parametrize("setting", ["RATELIMIT_DEFAULT", "RATELIMIT_APPLICATION"])
+def test_an_app_wide_limit_still_counts_every_request(
+    make_app: Callable[..., Flask], clock: Clock, setting: str
+) -> None:
+    app = make_app(RATELIMIT_ENABLED=True, **{setting: "2 per minute"})
+    client = app.test_client()
+    statuses = [client.get("/").status_code for _ in range(3)]
+    assert statuses == [200, 200, 429]
+    clock.now += 61
+    assert client.get("/").status_code == 200

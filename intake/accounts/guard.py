@@ -82,6 +82,13 @@ def active_session() -> sessions.ActiveSession | None:
     return found
 
 
+def template_user() -> dict[str, Any]:
+    """`current_user` for templates as Flask-Login's proxy, so the user is loaded only by a
+    template that reads it (Flask-Login's own context processor loads it for every page,
+    the resident's included)."""
+    return {"current_user": current_user}
+
+
 @login.request_loader
 def _load_from_session(req: Any) -> User | None:
     active = active_session()

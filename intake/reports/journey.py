@@ -134,6 +134,15 @@ def _checker(step: Step) -> forms.StepForm:
     return form
 
 
+def posted_answers(step: Step, formdata: Any, answers: Mapping[str, Any]) -> dict[str, Any] | None:
+    """The answers a valid POST of `step` gives (`answers_of` a form bound to it), or None
+    if it is not valid. Validated on the step's kept form: building the step's fields cost
+    as much as validating them. An invalid POST is bound anew by the view, to be shown."""
+    form = _checker(step)
+    form.refill(formdata, answers=dict(answers))
+    return answers_of(form) if form.validate() else None
+
+
 def incomplete(answers: Mapping[str, Any]) -> Step | None:
     """Validate every applicable step again; the first that fails, or None if all pass."""
     for step in applicable(answers):

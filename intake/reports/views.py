@@ -17,7 +17,8 @@ from flask import (
 )
 from werkzeug.wrappers import Response
 
-from intake.extensions import db, limiter
+from intake import ratelimit
+from intake.extensions import db
 from intake.i18n import gettext as _
 from intake.reports import drafts, eid_views, journey, service
 from intake.reports.forms import CheckForm
@@ -72,7 +73,7 @@ def start() -> str:
 
 
 @bp.route("/<slug>", methods=["GET", "POST"])
-@limiter.limit(_step_limit, methods=["POST"])
+@ratelimit.on_posts(_step_limit)
 def step(slug: str) -> str | Response:
     """One page of questions; valid answers are kept in the encrypted draft."""
     current = journey.BY_SLUG.get(slug)
@@ -89,11 +90,14 @@ def step(slug: str) -> str | Response:
         form = journey.bind(current, state.answers)
         return _render_step(current, form, state, validated=False)
     # A verified name is not the resident's to change: posted edits of it are ignored.
-    form = journey.bind(current, state.answers, eid_views.pinned_form(request.form, state.verified))
-    if not form.validate():
+    posted = eid_views.pinned_form(request.form, state.verified)
+    given = journey.posted_answers(current, posted, state.answers)
+    if given is None:
+        form = journey.bind(current, state.answers, posted)
+        form.validate()
         return _render_step(current, form, state, validated=True)
-    kept = {k: v for k, v in state.answers.items() if k not in form._fields}
-    state.answers = journey.prune({**kept, **journey.answers_of(form)})
+    kept = {k: v for k, v in state.answers.items() if k not in journey.FIELDS[current.slug]}
+    state.answers = journey.prune({**kept, **given})
     state.done = [s for s in state.done if s != current.slug] + [current.slug]
     # Validated whole here, once: the check page and the final submit trust the mark.
     state.checked = journey.mark_checked(state.answers, state.done)
@@ -135,7 +139,7 @@ def _previous(current: journey.Step, state: drafts.DraftState) -> str:
 
 
 @bp.route("/granska", methods=["GET", "POST"])
-@limiter.limit(_submit_limit, methods=["POST"])
+@ratelimit.on_posts(_submit_limit)
 def check() -> str | Response:
     """Check your answers, then send: validated again, routed, sealed, stored, notified.
 

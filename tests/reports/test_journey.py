@@ -286,3 +286,17 @@ def test_fallback_inbox_takes_reports_no_rule_matches(app: Flask, client: FlaskC
         fallback = db.session.scalar(sa.select(Inbox).where(Inbox.is_fallback.is_(True)))
         assert report is not None and fallback is not None
         assert report.inbox_id == fallback.id and report.routing_rule_id is None
+
+
+@pytest.mark.parametrize("path", ["/", "/orosanmalan/", "/orosanmalan/om-dig"])
+def test_resident_pages_do_not_load_a_staff_user(
+    client: FlaskClient, monkeypatch: pytest.MonkeyPatch, path: str
+) -> None:
+    # Templates get Flask-Login's proxy: only a page that reads current_user loads the user.
+    from intake.accounts import guard
+
+    loads: list[bool] = []
+    found = guard.active_session
+    monkeypatch.setattr(guard, "active_session", lambda: loads.append(True) or found())
+    assert client.get(path).status_code == 200
+    assert loads == []

@@ -125,3 +125,36 @@ def test_the_mark_holds_only_for_the_same_answers_and_schema_version(app: Flask)
     assert not journey.checked(CHILD, [journey.SCHEMA_VERSION - 1, mark[1]])
     for odd in (None, [], "x", [journey.SCHEMA_VERSION], {"v": 1}):
         assert not journey.checked(CHILD, odd)  # type: ignore[arg-type]
+
+
+def _bound(step: journey.Step, posted: dict[str, Any], answers: dict[str, Any]) -> Any:
+    form = journey.bind(step, answers, journey.as_formdata(posted))
+    return journey.answers_of(form) if form.validate() else None
+
+
+@pytest.mark.parametrize("walk", [PRIVATE_ANONYMOUS_CHILD, PROFESSIONAL_ADULT])
+def test_a_posted_step_gives_what_a_newly_bound_form_gives(
+    app: Flask, walk: dict[str, dict[str, Any]]
+) -> None:
+    # Given every step posted before by other residents, valid and not
+    others = [
+        (step, posted, flat(steps))
+        for steps in (PRIVATE_ANONYMOUS_CHILD, PROFESSIONAL_ADULT)
+        for step in journey.STEPS
+        for posted in (steps.get(step.slug, {}), {"age": "åtta", "reporter_email": "x"})
+    ]
+    answers: dict[str, Any] = {}
+    with app.test_request_context():
+        for slug_, posted in walk.items():
+            step = journey.BY_SLUG[slug_]
+            for other, other_posted, other_answers in others:
+                journey.posted_answers(other, journey.as_formdata(other_posted), other_answers)
+            # When this resident posts the step on the kept form
+            given = journey.posted_answers(step, journey.as_formdata(posted), answers)
+            # Then the answers are exactly those of a form bound to this post alone
+            assert given == _bound(step, posted, answers)
+            assert given is not None
+            answers.update(given)
+            assert journey.posted_answers(step, journey.as_formdata({}), answers) == _bound(
+                step, {}, answers
+            )
