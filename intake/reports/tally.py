@@ -36,6 +36,13 @@ def counts(inbox_ids: Sequence[int]) -> list[Count]:
     """Reports per (status, acute answer, acute) in the given inboxes, the empty ones left out."""
     if not inbox_ids:
         return []
+    if db.engine.dialect.name != "postgresql":  # SQLite's triggers keep the tally itself
+        rows = db.session.execute(
+            sa.select(
+                ReportTally.status, ReportTally.acute_answer, ReportTally.acute, ReportTally.reports
+            ).where(ReportTally.inbox_id.in_(inbox_ids), ReportTally.reports > 0)
+        )
+        return [(status, answer or None, bool(acute), n) for status, answer, acute, n in rows]
     kept = sa.select(
         ReportTally.status,
         ReportTally.acute_answer,
