@@ -16,7 +16,7 @@ from flask import request
 from intake import clock
 from intake.accounts.models import Membership, User
 from intake.extensions import db
-from intake.reports import assignment, handling, listing, next_deadline, triage
+from intake.reports import assignment, handling, inbox_query, listing, next_deadline, triage
 from intake.reports.models import Inbox
 
 
@@ -46,7 +46,7 @@ def page_for(user: User, inboxes: Sequence[Inbox]) -> dict[str, Any]:
     inbox_ids = [i.id for i in inboxes]
     today = clock.local_date(clock.now())
     colleagues = _colleagues(inbox_ids)
-    query = listing.read_query(
+    query = inbox_query.read_query(
         request.args,
         inbox_ids=inbox_ids,
         statuses=handling.STATUSES,
