@@ -141,17 +141,17 @@ def record(
     **details: Any,
 ) -> AuditEvent:
     """Append an event to the caller's transaction (it commits with the action it records)."""
-    # Write to the head first: on SQLite the UPDATE takes the write lock before we read.
-    db.session.execute(sa.update(AuditHead).where(AuditHead.id == 1).values(seq=AuditHead.seq))
-    head = db.session.scalar(sa.select(AuditHead).where(AuditHead.id == 1).with_for_update())
+    # Read the head by writing it: the UPDATE takes the head's row lock (PostgreSQL) or the
+    # write lock (SQLite) and returns the head as it is under that lock, in one statement.
+    head = db.session.execute(_CLAIM_HEAD).one_or_none()
     if head is None:
         # The very first event: two writers may both get here, so the head is inserted
         # unless it exists (on PostgreSQL the second waits for the first, then reads its head).
         _insert_head_unless_there()
-        head = db.session.scalar(sa.select(AuditHead).where(AuditHead.id == 1).with_for_update())
-        assert head is not None
+        head = db.session.execute(_CLAIM_HEAD).one()
+    seq, prev_hash = head
     event = AuditEvent(
-        seq=head.seq + 1,
+        seq=seq + 1,
         at=clock.now(),
         actor_id=actor_id,
         actor=actor,
@@ -159,14 +159,25 @@ def record(
         target_type=target_type,
         target_id=None if target_id is None else str(target_id),
         details=details,
-        prev_hash=head.hash,
+        prev_hash=prev_hash,
     )
     # Read under the head's lock: a key added by `audit rotate-key` (which holds the same lock
     # while it records the cut-over row) is used by every row after that row.
     _seal(event, keys())
-    head.seq, head.hash = event.seq, event.hash
+    db.session.execute(
+        sa.update(AuditHead).where(AuditHead.id == 1).values(seq=event.seq, hash=event.hash)
+    )
     db.session.add(event)
     return event
+
+
+# The head, locked and read in one statement (UPDATE … RETURNING: PostgreSQL, SQLite ≥ 3.35).
+_CLAIM_HEAD = (
+    sa.update(AuditHead)
+    .where(AuditHead.id == 1)
+    .values(seq=AuditHead.seq)
+    .returning(AuditHead.seq, AuditHead.hash)
+)
 
 
 def _insert_head_unless_there() -> None:

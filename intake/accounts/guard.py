@@ -15,8 +15,9 @@ from werkzeug.wrappers import Response
 from intake import appkeys
 from intake.accounts import service, sessions
 from intake.accounts.models import User
-from intake.crypto import keywrap
+from intake.crypto import custody, keywrap
 from intake.extensions import login
+from intake.reports.models import Inbox
 
 COOKIE = "staff"
 F = TypeVar("F", bound=Callable[..., Any])
@@ -111,12 +112,34 @@ def private_key() -> bytes:
     return active.private_key()
 
 
+def _mine() -> list[service.MyInbox]:
+    """The signed-in user's inboxes and sealed secrets, read once per request (the page, its
+    navigation and a report's key all ask). For pages that read; a view that grants or
+    revokes asks intake.accounts.service."""
+    if "my_inboxes" not in g:
+        g.my_inboxes = service.my_inboxes(current_user)
+    mine: list[service.MyInbox] = g.my_inboxes
+    return mine
+
+
 def my_inbox_ids() -> list[int]:
-    """The signed-in user's inboxes, read once per request (the page and its navigation both
-    ask). For pages that read; a view that grants or revokes asks intake.accounts.service."""
-    if "my_inbox_ids" not in g:
-        g.my_inbox_ids = service.member_inbox_ids(current_user)
-    return list(g.my_inbox_ids)
+    """The ids of the signed-in user's inboxes, by inbox name."""
+    return [mine.inbox_id for mine in _mine()]
+
+
+def my_inboxes() -> list[Inbox]:
+    """The signed-in user's inboxes, by name (as read at the start of the request)."""
+    return [mine.inbox for mine in _mine()]
+
+
+def inbox_secret(inbox_id: int) -> custody.InboxSecret:
+    """One of the signed-in user's inboxes unlocked; service.AccessError if not a member."""
+    for mine in _mine():
+        if mine.inbox_id == inbox_id:
+            return service.open_membership(
+                current_user, private_key(), inbox_id, mine.sealed_secret
+            )
+    raise service.AccessError()
 
 
 def require_staff() -> Response | None:

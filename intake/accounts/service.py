@@ -21,6 +21,7 @@ from intake.accounts.models import BackupCode, Membership, User
 from intake.crypto import CryptoError, custody, keywrap, passwords, protected, sealing
 from intake.crypto.symbols import random_symbols
 from intake.extensions import db
+from intake.reports.models import Inbox
 
 BACKUP_CODES = 10
 ISSUER = "Älvsbyns kommun intake"
@@ -351,17 +352,46 @@ def change_password(
 
 def inbox_secret(user: User, private_key: bytes, inbox_id: int) -> custody.InboxSecret:
     """Unlock an inbox with the user's membership; AccessError if not a member."""
-    membership = db.session.scalar(
-        sa.select(Membership).where(Membership.user_id == user.id, Membership.inbox_id == inbox_id)
-    )
-    if membership is None:
-        raise AccessError()
-    try:
-        return custody.open_membership(
-            membership.sealed_secret, private_key, inbox_id=inbox_id, user_id=user.id
+    sealed = db.session.scalar(
+        sa.select(Membership.sealed_secret).where(
+            Membership.user_id == user.id, Membership.inbox_id == inbox_id
         )
+    )
+    if sealed is None:
+        raise AccessError()
+    return open_membership(user, private_key, inbox_id, sealed)
+
+
+def open_membership(
+    user: User, private_key: bytes, inbox_id: int, sealed: bytes
+) -> custody.InboxSecret:
+    """Unlock an inbox with the user's sealed membership secret; AccessError if it won't open."""
+    try:
+        return custody.open_membership(sealed, private_key, inbox_id=inbox_id, user_id=user.id)
     except CryptoError as error:
         raise AccessError() from error
+
+
+@dataclass(frozen=True)
+class MyInbox:
+    """One of the user's inboxes as read for a request: its id and sealed secret as plain values
+    (they outlive a commit), and the inbox itself for the page."""
+
+    inbox_id: int
+    sealed_secret: bytes
+    inbox: Inbox
+
+
+def my_inboxes(user: User) -> list[MyInbox]:
+    """The user's inboxes by name, each with the secret sealed to the user: one statement for
+    what a staff page asks of memberships (the list, the navigation, the key of a report)."""
+    rows = db.session.execute(
+        sa.select(Inbox, Membership.sealed_secret)
+        .join(Membership, Membership.inbox_id == Inbox.id)
+        .where(Membership.user_id == user.id)
+        .order_by(Inbox.name, Inbox.id)
+    )
+    return [MyInbox(inbox.id, sealed, inbox) for inbox, sealed in rows]
 
 
 def member_inbox_ids(user: User) -> list[int]:

@@ -16,7 +16,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from intake import audit, clock, database, law, outbox
+from intake import audit, clock, law, outbox
 from intake.accounts.models import User
 from intake.crypto import custody, sealing
 from intake.extensions import db
@@ -114,6 +114,7 @@ class OpenedReport:
     assessment_note: str | None
     messages: list[tuple[datetime, str]]
     linked: list[Report]
+    verified: dict[str, str] | None = None  # who the eID broker said sent it (service)
 
 
 def note_context(report: Report) -> bytes:
@@ -129,10 +130,13 @@ def message_context(message: ReportMessage, inbox_id: int) -> bytes:
 def open_report(
     report: Report, secret: custody.InboxSecret, *, user: User, readable_inboxes: Sequence[int]
 ) -> OpenedReport:
-    """Decrypt a report for a member; tag it for linking; audit the view. Commits."""
+    """Decrypt a report for a member; tag it for linking; audit the view. The caller commits
+    (before it shows anything: the page's other reads first, so the request needs one
+    transaction)."""
     if report.sealed is None:
         raise HandlingError("Innehållet är gallrat.")
-    answers = service.open_answers(report, secret.private)
+    content = service.open_content(report, secret.private)
+    answers: dict[str, Any] = content["answers"]
     note = None
     if report.assessment_note is not None:
         note = sealing.open_sealed(
@@ -176,8 +180,13 @@ def open_report(
         target_type="report",
         target_id=report.id,
     )
-    database.commit_keeping_loaded()  # the page renders what was just read and written
-    return OpenedReport(answers=answers, assessment_note=note, messages=messages, linked=linked)
+    return OpenedReport(
+        answers=answers,
+        assessment_note=note,
+        messages=messages,
+        linked=linked,
+        verified=content.get("verified"),
+    )
 
 
 def _learn(report: Report, answers: dict[str, Any]) -> None:
@@ -301,6 +310,8 @@ def actors(report: Report) -> dict[str, str]:
         "outcome": report.outcome_by_id,
     }
     wanted = sorted({user_id for user_id in ids.values() if user_id is not None})
+    if not wanted:
+        return {}
     users = {u.id: u for u in db.session.scalars(sa.select(User).where(User.id.in_(wanted)))}
     return {
         step: f"{users[user_id].name} ({users[user_id].email})"

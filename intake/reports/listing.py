@@ -152,6 +152,37 @@ def _walked(
     ]
 
 
+def _walked_reports(
+    inbox_ids: Sequence[int],
+    filters: list[sa.ColumnElement[bool]],
+    after: Key | None,
+    before: Key | None,
+) -> list[Report]:
+    """The reports of the PAGE_SIZE + 1 first of _walked's keys in reading direction, in the
+    same statement: the keys are merged and cut in SQL and only those rows are read (the
+    list's columns), by primary key."""
+    if not inbox_ids:
+        return []
+    pages = [_one_inbox(one, filters, after, before).subquery() for one in inbox_ids]
+    merged = sa.union_all(*(sa.select(*page.c) for page in pages)).subquery()
+    keys = (merged.c.acute_first, merged.c.received_at, merged.c.id)
+    first = (
+        sa.select(merged.c.id)
+        .order_by(*(keys if before is not None else (key.desc() for key in keys)))
+        .limit(PAGE_SIZE + 1)
+        .subquery()
+    )
+    return list(
+        db.session.scalars(
+            sa.select(Report).options(_listed()).join(first, first.c.id == Report.id)
+        )
+    )
+
+
+def _key(report: Report) -> Key:
+    return report.acute_first, report.received_at, report.id
+
+
 def _count(inbox_id: int, filters: list[sa.ColumnElement[bool]]) -> int:
     """How many of one inbox's reports match every triage filter, counted up to COUNT_CAP + 1
     from an index alone (ix_report_inbox_triage or, walking, ix_report_inbox_list)."""
@@ -321,7 +352,14 @@ def list_reports(
             keys.extend(_page_of(_matching(one, filters), after_key, before_key))
         elif matches[one] > 0:
             walk.append(one)
-    keys.extend(_walked(walk, filters, after_key, before_key))
+    loaded: dict[Key, Report] | None = None
+    if keys:  # some inboxes' keys sorted here: merge all keys, then read the page's reports
+        keys.extend(_walked(walk, filters, after_key, before_key))
+    else:  # every inbox walked: its first keys and their reports in one statement
+        loaded = {
+            _key(report): report for report in _walked_reports(walk, filters, after_key, before_key)
+        }
+        keys = list(loaded)
     if before_key is not None:
         chosen = heapq.nsmallest(PAGE_SIZE + 1, keys)
         more_before = len(chosen) > PAGE_SIZE
@@ -339,7 +377,7 @@ def list_reports(
             return list_reports(
                 inbox_ids, status=status, inbox_id=inbox_id, acute=acute, triage=triage
             )
-    reports = _reports(shown)
+    reports = [loaded[key] for key in shown] if loaded is not None else _reports(shown)
     return InboxPage(
         reports=reports,
         total=total,

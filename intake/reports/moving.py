@@ -45,13 +45,19 @@ def inbox_kinds() -> dict[int, frozenset[str]]:
 
 
 def targets(report: Report) -> list[Inbox]:
-    """The inboxes this report may move to: of its kind, other than its own, by name."""
-    kind, kinds = report_kind(report), inbox_kinds()
-    ids = [inbox_id for inbox_id, its in kinds.items() if kind in its]
+    """The inboxes this report may move to: of its kind, other than its own, by name (the
+    routing rules read in the same statement; as inbox_kinds)."""
+    child = RoutingRule.subject_type.in_(sorted(law.CHILD_RULES_SUBJECTS))
+    of_kind = RoutingRule.subject_type.is_(None) | (
+        child if report_kind(report) == CHILDREN else ~child
+    )
     return list(
         db.session.scalars(
             sa.select(Inbox)
-            .where(Inbox.id.in_(ids), Inbox.id != report.inbox_id)
+            .where(
+                Inbox.id.in_(sa.select(RoutingRule.inbox_id).where(of_kind)),
+                Inbox.id != report.inbox_id,
+            )
             .order_by(Inbox.name)
         )
     )

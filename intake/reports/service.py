@@ -67,27 +67,28 @@ def seal_answers(
     return sealing.seal(plaintext, public_key, context=report_context(report_id, inbox_id, version))
 
 
-def open_answers(report: Report, inbox_private_key: bytes) -> dict[str, Any]:
-    """The answers of a report, opened with its inbox's private key."""
+def open_content(report: Report, inbox_private_key: bytes) -> dict[str, Any]:
+    """A report's sealed content, opened with its inbox's private key: its "answers" and, for
+    a reporter who signed in with e-legitimation, who the eID broker said sent it ("verified")."""
     assert report.sealed is not None
     plaintext = sealing.open_sealed(
         report.sealed,
         inbox_private_key,
         context=report_context(report.id, report.inbox_id, report.schema_version),
     )
-    answers: dict[str, Any] = json.loads(plaintext)["answers"]
+    content: dict[str, Any] = json.loads(plaintext)
+    return content
+
+
+def open_answers(report: Report, inbox_private_key: bytes) -> dict[str, Any]:
+    """The answers of a report, opened with its inbox's private key."""
+    answers: dict[str, Any] = open_content(report, inbox_private_key)["answers"]
     return answers
 
 
 def open_verified(report: Report, inbox_private_key: bytes) -> dict[str, str] | None:
     """The identity verified with e-legitimation sealed with the report, or None."""
-    assert report.sealed is not None
-    plaintext = sealing.open_sealed(
-        report.sealed,
-        inbox_private_key,
-        context=report_context(report.id, report.inbox_id, report.schema_version),
-    )
-    verified: dict[str, str] | None = json.loads(plaintext).get("verified")
+    verified: dict[str, str] | None = open_content(report, inbox_private_key).get("verified")
     return verified
 
 

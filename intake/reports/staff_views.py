@@ -11,7 +11,7 @@ from flask_login import current_user
 from werkzeug.wrappers import Response
 from wtforms.fields.choices import SelectChoice
 
-from intake import audit, clock
+from intake import audit, clock, database
 from intake.accounts import guard
 from intake.accounts import service as accounts
 from intake.accounts.forms import EmptyForm
@@ -64,7 +64,7 @@ def get_report(report_id: str) -> tuple[Report, custody.InboxSecret]:
     if report is None:
         abort(404)
     try:
-        secret = accounts.inbox_secret(current_user, guard.private_key(), report.inbox_id)
+        secret = guard.inbox_secret(report.inbox_id)
     except accounts.AccessError:
         abort(404)  # not "forbidden": a non-member must not learn that the report exists
     return report, secret
@@ -81,10 +81,7 @@ def get_live_report(report_id: str) -> tuple[Report, custody.InboxSecret]:
 @bp.get("/")
 def dashboard() -> str:
     """Where each role starts."""
-    inbox_ids = guard.my_inbox_ids()
-    inboxes = db.session.scalars(
-        sa.select(Inbox).where(Inbox.id.in_(inbox_ids)).order_by(Inbox.name)
-    ).all()
+    inbox_ids, inboxes = guard.my_inbox_ids(), guard.my_inboxes()
     page = (
         listing.list_reports(inbox_ids, status=None, inbox_id=None, acute=None)
         if inbox_ids
@@ -101,11 +98,9 @@ def dashboard() -> str:
 @bp.get("/inkorg")
 def inbox() -> str:
     """Reports of the user's inboxes: acute first, then newest; triage filters; keyset pages."""
-    inbox_ids = guard.my_inbox_ids()
-    inboxes = db.session.scalars(
-        sa.select(Inbox).where(Inbox.id.in_(inbox_ids)).order_by(Inbox.name)
-    ).all()
-    return render_template("staff/inbox.html", **inbox_list.page_for(current_user, inboxes))
+    return render_template(
+        "staff/inbox.html", **inbox_list.page_for(current_user, guard.my_inboxes())
+    )
 
 
 @bp.get("/anmalan/<report_id>")
@@ -114,7 +109,7 @@ def report(report_id: str) -> str:
     found, secret = get_report(report_id)
     if found.purged_at is not None:
         return render_template("staff/report_purged.html", report=found)
-    channel.seen_by_staff(found)  # open_report commits
+    channel.seen_by_staff(found)  # committed with the view's audit row (_render_report)
     opened = handling.open_report(
         found, secret, user=current_user, readable_inboxes=guard.my_inbox_ids()
     )
@@ -134,11 +129,10 @@ def _register_form(found: Report, **kw: object) -> RegisterForm:
 def _render_report(
     found: Report, opened: handling.OpenedReport, secret: custody.InboxSecret, **forms: object
 ) -> str:
-    verified = service.open_verified(found, secret.private)
+    verified = opened.verified
     move = MoveForm()
     move.inbox_id.choices = [(i.id, i.name) for i in moving.targets(found)]
-    return render_template(
-        "staff/report.html",
+    context = dict(
         report=found,
         opened=opened,
         answer_headings=caseview.headings(
@@ -166,6 +160,10 @@ def _render_report(
         actors=handling.actors(found),
         assignee=assignment.names([found.assigned_to_id]).get(found.assigned_to_id or 0),
     )
+    # The view's audit row and what opening learned, committed once everything shown is read
+    # (one transaction per request) and before anything is shown.
+    database.commit_keeping_loaded()
+    return render_template("staff/report.html", **context)
 
 
 @bp.get("/anmalan/<report_id>/utskrift")
@@ -184,9 +182,7 @@ def print_report(report_id: str) -> str:
         target_type="report",
         target_id=found.id,
     )
-    db.session.commit()
-    return render_template(
-        "staff/report_print.html",
+    context = dict(
         report=found,
         opened=opened,
         answer_headings=caseview.headings(
@@ -197,6 +193,8 @@ def print_report(report_id: str) -> str:
         notes=casenotes.history(found, secret),
         actors=handling.actors(found),
     )
+    database.commit_keeping_loaded()
+    return render_template("staff/report_print.html", **context)
 
 
 def _done(found: Report, message: str) -> Response:
