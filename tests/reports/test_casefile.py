@@ -22,8 +22,8 @@ from intake import audit, bootstrap
 from intake.crypto import CryptoError
 from intake.extensions import db
 from intake.outbox import OutboxMessage
-from intake.reports import casenotes, retention, search
-from intake.reports.models import CaseNote, CaseNoteImmutable, Report
+from intake.reports import casenotes, moving, retention, search
+from intake.reports.models import CaseNote, CaseNoteImmutable, Inbox, Report, RoutingRule
 
 from ..accounts.back_office import (
     CHILD_PNR,
@@ -333,6 +333,31 @@ def test_flytta_offers_only_inboxes_of_the_same_kind(desk: Installation) -> None
     bo = signed_in(desk, BOTH)
     assert _move_choices(text(bo.get(f"/personal/anmalan/{child}"))) == {NORD}
     assert _move_choices(text(bo.get(f"/personal/anmalan/{adult}"))) == {"Vuxna Syd"}
+
+
+def test_move_targets_are_the_inboxes_whose_rules_give_the_kind(desk: Installation) -> None:
+    """moving.targets reads the rules in SQL; it must agree with inbox_kinds, rule by rule
+    (a rule for any subject, NULL, makes an inbox of both kinds)."""
+    desk.add_inbox(NORD, subject_type="ung_vuxen")
+    desk.add_inbox("Vuxna Syd", subject_type="aldre")
+    desk.add_inbox("Alla", subject_type="barn")
+    with desk.app.app_context():
+        alla = desk.inbox("Alla")
+        db.session.execute(
+            sa.update(RoutingRule).where(RoutingRule.inbox_id == alla.id).values(subject_type=None)
+        )
+        db.session.commit()
+        kinds = moving.inbox_kinds()
+        for inbox in db.session.scalars(sa.select(Inbox)):
+            for subject in ("barn", "ung_vuxen", "vuxen", "aldre"):
+                report = Report(inbox_id=inbox.id, subject_type=subject)
+                expected = {
+                    inbox_id
+                    for inbox_id, its in kinds.items()
+                    if moving.report_kind(report) in its and inbox_id != inbox.id
+                }
+                assert {i.id for i in moving.targets(report)} == expected, (inbox.name, subject)
+        assert alla.id in kinds and kinds[alla.id] == {moving.CHILDREN, moving.ADULTS}
 
 
 def test_no_other_inbox_of_the_kind_says_so(desk: Installation) -> None:

@@ -91,6 +91,49 @@ def test_the_inbox_never_reads_a_sealed_column(installation: Installation, froze
         assert "sealed" not in statement and "assessment_note" not in statement, statement
 
 
+def _round_trips(installation: Installation, client: Any, path: str) -> tuple[int, int]:
+    """(statements, transactions begun) for one GET."""
+    counts = {"statements": 0, "begun": 0}
+
+    def statement(*_args: Any) -> None:
+        counts["statements"] += 1
+
+    def begun(*_args: Any) -> None:
+        counts["begun"] += 1
+
+    with installation.app.app_context():
+        engine = db.engine
+    sa.event.listen(engine, "before_cursor_execute", statement)
+    sa.event.listen(engine, "begin", begun)
+    try:
+        assert client.get(path).status_code == 200, path
+    finally:
+        sa.event.remove(engine, "before_cursor_execute", statement)
+        sa.event.remove(engine, "begin", begun)
+    return counts["statements"], counts["begun"]
+
+
+def test_the_staff_pages_cost_the_same_round_trips_whatever_the_data(
+    installation: Installation, frozen: Clock
+) -> None:
+    """Each round trip to PostgreSQL costs the same whatever it reads: the overview, the inbox
+    and a report read in a fixed number of statements, in one transaction (issue 14 §1)."""
+    installation.add_user(BEA, "caseworker", inboxes=("Barn och unga",))
+    client = installation.app.test_client()
+    installation.login(client, BEA)
+    first = submit(installation.app, acute_danger="ja")
+    pages = ("/personal/", "/personal/inkorg", f"/personal/anmalan/{first}")
+    for path in pages:
+        _round_trips(installation, client, path)  # what a first request learns or stamps
+    few = {path: _round_trips(installation, client, path) for path in pages}
+    for n in range(30):
+        submit(installation.app, acute_danger=("ja", "nej", "vet_ej")[n % 3])
+    many = {path: _round_trips(installation, client, path) for path in pages}
+    assert many == few
+    assert all(begun == 1 for _statements, begun in many.values()), many
+    assert many["/personal/inkorg"][0] <= 6 and many[pages[2]][0] <= 12, many
+
+
 def _walk(inbox_ids: list[int], triage: listing.Triage) -> tuple[list[str], list[str]]:
     """Every listed id, page by page forward to the end, then back to the start."""
     forward: list[str] = []
