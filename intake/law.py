@@ -95,7 +95,7 @@ def _english() -> bool:
 
 
 def _in_english(place: str, law: str) -> str:
-    """"20 kap. 2 §" + "socialtjänstlagen (2025:400)" in the English form (see _ENGLISH_NAMES)."""
+    """ "20 kap. 2 §" + "socialtjänstlagen (2025:400)" in the English form (see _ENGLISH_NAMES)."""
     number = _SFS.search(law)
     name = _SFS.sub("", law).strip()
     if name.startswith("prop. "):

@@ -196,12 +196,14 @@ def _learn(report: Report, answers: dict[str, Any]) -> None:
     if report.acute_answer is None and answers.get("acute_danger"):
         report.acute_answer = str(answers["acute_danger"])
         report.acute_first = acute_first_of(report.acute, report.acute_answer)
-    if not report.feedback_requested:
-        report.feedback_requested = law.feedback_requested(answers)
-    if report.reporter_kind is None:
-        report.reporter_kind = triage.reporter_kind(answers)
-    if report.concern_group is None:
-        report.concern_group = triage.concern_group(answers)
+    # Set only what changes: a report marked dirty is flushed and stamped (next_deadline)
+    # on every view even when no value differs.
+    if not report.feedback_requested and law.feedback_requested(answers):
+        report.feedback_requested = True
+    if report.reporter_kind is None and (kind := triage.reporter_kind(answers)) is not None:
+        report.reporter_kind = kind
+    if report.concern_group is None and (group := triage.concern_group(answers)) is not None:
+        report.concern_group = group
 
 
 def record_assessment(report: Report, note: str, inbox: Inbox, *, user: User) -> None:

@@ -8,6 +8,8 @@ import sqlalchemy as sa
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
+from sqlalchemy.orm import joinedload
+from sqlalchemy.orm.interfaces import ORMOption
 from werkzeug.wrappers import Response
 from wtforms.fields.choices import SelectChoice
 
@@ -58,9 +60,10 @@ def _deadlines(report: Report) -> handling.Deadlines:
     )
 
 
-def get_report(report_id: str) -> tuple[Report, custody.InboxSecret]:
-    """The report and its unlocked inbox secret; 404 unless the user is a member of its inbox."""
-    report = db.session.get(Report, report_id)
+def get_report(report_id: str, *options: ORMOption) -> tuple[Report, custody.InboxSecret]:
+    """The report (loaded with `options`) and its unlocked inbox secret; 404 unless the user
+    is a member of its inbox."""
+    report = db.session.get(Report, report_id, options=options)
     if report is None:
         abort(404)
     try:
@@ -106,7 +109,8 @@ def inbox() -> str:
 @bp.get("/anmalan/<report_id>")
 def report(report_id: str) -> str:
     """One report, decrypted for this request only, with the handling forms."""
-    found, secret = get_report(report_id)
+    # The reporter's additions come with the report (a join, not a round trip of their own).
+    found, secret = get_report(report_id, joinedload(Report.messages))
     if found.purged_at is not None:
         return render_template("staff/report_purged.html", report=found)
     channel.seen_by_staff(found)  # committed with the view's audit row (_render_report)

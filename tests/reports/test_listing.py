@@ -131,7 +131,11 @@ def test_the_staff_pages_cost_the_same_round_trips_whatever_the_data(
     many = {path: _round_trips(installation, client, path) for path in pages}
     assert many == few
     assert all(begun == 1 for _statements, begun in many.values()), many
-    assert many["/personal/inkorg"][0] <= 6 and many[pages[2]][0] <= 12, many
+    # The session and user, the inboxes with their keys, then: the counts and the first
+    # page (overview); the colleagues, the counts and the page (inbox); the report with
+    # its additions, the audit row (3), the move targets, the conversation and the notes.
+    bounds = dict(zip(pages, (4, 5, 9), strict=True))
+    assert all(many[path][0] <= bound for path, bound in bounds.items()), many
 
 
 def _walk(inbox_ids: list[int], triage: listing.Triage) -> tuple[list[str], list[str]]:
