@@ -135,36 +135,40 @@ def _one_inbox(
     return query.limit(PAGE_SIZE + 1)
 
 
-def _walked(
+def _few(
     inbox_ids: Sequence[int],
     filters: list[sa.ColumnElement[bool]],
     after: Key | None,
     before: Key | None,
-) -> list[Key]:
-    """_one_inbox's keys for each of the inboxes, in one statement (one round trip): a UNION
-    ALL of each inbox's own page, each read in order from its index."""
-    if not inbox_ids:
-        return []
-    pages = [_one_inbox(one, filters, after, before).subquery() for one in inbox_ids]
-    query = sa.union_all(*(sa.select(*page.c) for page in pages))
-    return [
-        (first, received, report_id) for first, received, report_id in db.session.execute(query)
-    ]
+) -> sa.Select[int, datetime, str]:
+    """The keys of every report of these inboxes that matches the triage filters, from the
+    cursor on, in no order: for inboxes where they are few (ix_report_inbox_triage holds
+    the keys too, so this reads that index alone instead of walking the list's)."""
+    query = sa.select(*_KEY_COLUMNS).where(Report.inbox_id.in_(inbox_ids), *filters)
+    if before is not None:
+        return query.where(_sort_columns() > _bound(before))
+    if after is not None:
+        return query.where(_sort_columns() < _bound(after))
+    return query
 
 
-def _walked_reports(
-    inbox_ids: Sequence[int],
+def _page(
+    walked: Sequence[int],
+    few: Sequence[int],
     filters: list[sa.ColumnElement[bool]],
     after: Key | None,
     before: Key | None,
 ) -> list[Report]:
-    """The reports of the PAGE_SIZE + 1 first of _walked's keys in reading direction, in the
-    same statement: the keys are merged and cut in SQL and only those rows are read (the
-    list's columns), by primary key."""
-    if not inbox_ids:
+    """The PAGE_SIZE + 1 first reports in reading direction, in one statement (one round
+    trip): a UNION ALL of the keys of each walked inbox's own page (_one_inbox, read in order
+    from its index) and of the few inboxes' matches (_few), merged and cut in SQL; only those
+    rows are then read (the list's columns), by primary key."""
+    branches = [_one_inbox(one, filters, after, before).subquery() for one in walked]
+    if few:
+        branches.append(_few(few, filters, after, before).subquery())
+    if not branches:
         return []
-    pages = [_one_inbox(one, filters, after, before).subquery() for one in inbox_ids]
-    merged = sa.union_all(*(sa.select(*page.c) for page in pages)).subquery()
+    merged = sa.union_all(*(sa.select(*branch.c) for branch in branches)).subquery()
     keys = (merged.c.acute_first, merged.c.received_at, merged.c.id)
     first = (
         sa.select(merged.c.id)
@@ -183,44 +187,25 @@ def _key(report: Report) -> Key:
     return report.acute_first, report.received_at, report.id
 
 
-def _count(inbox_id: int, filters: list[sa.ColumnElement[bool]]) -> int:
-    """How many of one inbox's reports match every triage filter, counted up to COUNT_CAP + 1
-    from an index alone (ix_report_inbox_triage or, walking, ix_report_inbox_list)."""
-    matching: sa.Select[tuple[int]] = (
-        sa.select(sa.literal_column("1"))
-        .select_from(Report)
-        .where(Report.inbox_id == inbox_id, *filters)
-        .limit(COUNT_CAP + 1)
-    )
-    return db.session.scalar(sa.select(sa.func.count()).select_from(matching.subquery())) or 0
-
-
-def _matching(inbox_id: int, filters: list[sa.ColumnElement[bool]]) -> list[Key]:
-    """The keys of one inbox's reports that match every triage filter, in no order (called when
-    they are few): ix_report_inbox_triage holds the keys too."""
-    query = sa.select(*_KEY_COLUMNS).where(Report.inbox_id == inbox_id, *filters)
-    return [
-        (first, received, report_id) for first, received, report_id in db.session.execute(query)
-    ]
-
-
-def _page_of(keys: list[Key], after: Key | None, before: Key | None) -> list[Key]:
-    """What _one_inbox would read, from all of an inbox's matching keys."""
-    if before is not None:
-        return heapq.nsmallest(PAGE_SIZE + 1, (k for k in keys if k > before))
-    return heapq.nlargest(PAGE_SIZE + 1, (k for k in keys if after is None or k < after))
-
-
-def _reports(keys: Sequence[Key]) -> list[Report]:
-    """The listed reports of these keys, in the keys' order (only the list's columns)."""
-    ids = [key[2] for key in keys]
-    found = {
-        report.id: report
-        for report in db.session.scalars(
-            sa.select(Report).options(_listed()).where(Report.id.in_(ids))
+def _counts(inbox_ids: Sequence[int], filters: list[sa.ColumnElement[bool]]) -> dict[int, int]:
+    """How many of each inbox's reports match every triage filter, counted up to COUNT_CAP + 1
+    from an index alone (ix_report_inbox_triage or, walking, ix_report_inbox_list); all the
+    inboxes in one statement."""
+    if not inbox_ids:
+        return {}
+    branches = []
+    for one in inbox_ids:
+        capped = (
+            sa.select(sa.literal_column("1"))
+            .select_from(Report)
+            .where(Report.inbox_id == one, *filters)
+            .limit(COUNT_CAP + 1)
+            .subquery()
         )
-    }
-    return [found[report_id] for report_id in ids if report_id in found]
+        branches.append(
+            sa.select(sa.literal(one, sa.Integer()), sa.func.count()).select_from(capped)
+        )
+    return {inbox_id: count for inbox_id, count in db.session.execute(sa.union_all(*branches))}
 
 
 AGE_GROUPS = tuple(str(choice.value) for choice in choices.SUBJECT_TYPES)
@@ -326,7 +311,7 @@ def list_reports(
     matches: dict[int, int] = {}
     if triage is not None and triage.any():
         filters += triage.clauses()
-        matches = {one: _count(one, filters) for one in scope}
+        matches = _counts(scope, filters)
         total = sum(matches.values())
         capped = total > COUNT_CAP
         total = min(total, COUNT_CAP)
@@ -343,23 +328,13 @@ def list_reports(
     if after_key is None and before_key is None:
         page = 1
     page = max(page, 1) if capped else min(max(page, 1), pages)
-    keys: list[Key] = []
-    walk = []
-    for one in scope:
-        if one not in matches:
-            walk.append(one)
-        elif 0 < matches[one] <= min(SORT_HERE, COUNT_CAP):
-            keys.extend(_page_of(_matching(one, filters), after_key, before_key))
-        elif matches[one] > 0:
-            walk.append(one)
-    loaded: dict[Key, Report] | None = None
-    if keys:  # some inboxes' keys sorted here: merge all keys, then read the page's reports
-        keys.extend(_walked(walk, filters, after_key, before_key))
-    else:  # every inbox walked: its first keys and their reports in one statement
-        loaded = {
-            _key(report): report for report in _walked_reports(walk, filters, after_key, before_key)
-        }
-        keys = list(loaded)
+    # An inbox with no match costs only its count; with few, its matches are read from the
+    # triage index and sorted; with many (or no triage filter), its index is walked in order.
+    sort_here = min(SORT_HERE, COUNT_CAP)
+    few = [one for one in scope if one in matches and 0 < matches[one] <= sort_here]
+    walk = [one for one in scope if one not in matches or matches[one] > sort_here]
+    loaded = {_key(report): report for report in _page(walk, few, filters, after_key, before_key)}
+    keys = list(loaded)
     if before_key is not None:
         chosen = heapq.nsmallest(PAGE_SIZE + 1, keys)
         more_before = len(chosen) > PAGE_SIZE
@@ -377,7 +352,7 @@ def list_reports(
             return list_reports(
                 inbox_ids, status=status, inbox_id=inbox_id, acute=acute, triage=triage
             )
-    reports = [loaded[key] for key in shown] if loaded is not None else _reports(shown)
+    reports = [loaded[key] for key in shown]
     return InboxPage(
         reports=reports,
         total=total,
