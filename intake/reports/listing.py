@@ -3,7 +3,8 @@
 Issue 14 §1: a page costs what the first page costs at any depth. The order is acute (and
 "vet inte") first, then newest, then id, all descending, so that one index per inbox serves
 it (Report.__table_args__). With several inboxes each is read with its own index and the
-pages are merged. The list never reads a sealed column.
+pages are merged in SQL: a page is one statement whatever the number of inboxes (on
+PostgreSQL a round trip costs more than what it reads). The list never reads a sealed column.
 """
 
 from __future__ import annotations
