@@ -13,7 +13,7 @@ from flask_login import current_user
 from werkzeug.wrappers import Response
 
 from intake import appkeys
-from intake.accounts import service, sessions
+from intake.accounts import memberships, sessions
 from intake.accounts.models import User
 from intake.crypto import custody, keywrap
 from intake.extensions import login
@@ -112,13 +112,13 @@ def private_key() -> bytes:
     return active.private_key()
 
 
-def _mine() -> list[service.MyInbox]:
+def _mine() -> list[memberships.MyInbox]:
     """The signed-in user's inboxes and sealed secrets, read once per request (the page, its
     navigation and a report's key all ask). For pages that read; a view that grants or
-    revokes asks intake.accounts.service."""
+    revokes asks intake.accounts.memberships."""
     if "my_inboxes" not in g:
-        g.my_inboxes = service.my_inboxes(current_user)
-    mine: list[service.MyInbox] = g.my_inboxes
+        g.my_inboxes = memberships.my_inboxes(current_user)
+    mine: list[memberships.MyInbox] = g.my_inboxes
     return mine
 
 
@@ -133,13 +133,13 @@ def my_inboxes() -> list[Inbox]:
 
 
 def inbox_secret(inbox_id: int) -> custody.InboxSecret:
-    """One of the signed-in user's inboxes unlocked; service.AccessError if not a member."""
+    """One of the signed-in user's inboxes unlocked; memberships.AccessError if not a member."""
     for mine in _mine():
         if mine.inbox_id == inbox_id:
-            return service.open_membership(
+            return memberships.open_membership(
                 current_user, private_key(), inbox_id, mine.sealed_secret
             )
-    raise service.AccessError()
+    raise memberships.AccessError()
 
 
 def require_staff() -> Response | None:
